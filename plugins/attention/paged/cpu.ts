@@ -1,0 +1,87 @@
+import type { AttentionBatch, AttentionImpl, AttentionShape, Backend, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
+import { f32 } from "../../backend/cpu/tensor.ts";
+import { dexp } from "../../../src/util/det-math.ts";
+
+/**
+ * Reference PagedAttention on the cpu backend. Cache per layer: K and V as
+ * [numBlocks, blockSize, numKvHeads, headDim]. Each query token attends causally to positions
+ * 0..pos of its own request (or the last `slidingWindow` of them), read through its block table.
+ */
+export class PagedAttentionCpu implements AttentionImpl {
+  private scores = new Float64Array(0);
+
+  constructor(private readonly shape: AttentionShape, private readonly backend: Backend) {}
+
+  kvBytesPerToken(): number {
+    return 2 * this.shape.numLayers * this.shape.numKvHeads * this.shape.headDim * 4;
+  }
+
+  allocateKvCache(numBlocks: number, blockSize: number): KVCache {
+    const { numLayers, numKvHeads, headDim } = this.shape;
+    const dims = [numBlocks, blockSize, numKvHeads, headDim];
+    const layers: Array<readonly [DeviceTensor, DeviceTensor]> = [];
+    for (let l = 0; l < numLayers; l++) layers.push([this.backend.empty(dims), this.backend.empty(dims)]);
+    return { numBlocks, blockSize, layers, bytesPerToken: this.kvBytesPerToken() };
+  }
+
+  plan(batch: AttentionBatch): AttentionBatch {
+    return batch;
+  }
+
+  forward(layer: number, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, cache: KVCache, metadata: unknown, out: DeviceTensor): void {
+    const b = metadata as AttentionBatch;
+    const { numHeads, numKvHeads, headDim, smScale, slidingWindow } = this.shape;
+    const kvDim = numKvHeads * headDim;
+    const [kc, vc] = cache.layers[layer]!;
+    const kCache = f32(kc), vCache = f32(vc);
+    const qa = f32(q), ka = f32(k), va = f32(v), oa = f32(out);
+    // 1. Write this step's K/V into the cache by slot mapping.
+    for (let t = 0; t < b.numTokens; t++) {
+      const slot = b.slotMapping[t]!;
+      if (slot < 0) continue;
+      kCache.set(ka.subarray(t * kvDim, (t + 1) * kvDim), slot * kvDim);
+      vCache.set(va.subarray(t * kvDim, (t + 1) * kvDim), slot * kvDim);
+    }
+    // 2. Attend.
+    const group = numHeads / numKvHeads;
+    const bs = b.blockSize;
+    for (let r = 0; r < b.numReqs; r++) {
+      const tableOff = r * b.maxBlocksPerReq;
+      for (let t = b.queryStartLoc[r]!; t < b.queryStartLoc[r + 1]!; t++) {
+        const pos = b.positions[t]!;
+        const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
+        const len = pos + 1 - start;
+        if (this.scores.length < len) this.scores = new Float64Array(len * 2);
+        const sc = this.scores;
+        for (let h = 0; h < numHeads; h++) {
+          const qo = t * numHeads * headDim + h * headDim;
+          const kvh = Math.floor(h / group);
+          let max = -Infinity;
+          for (let j = 0; j < len; j++) {
+            const p = start + j;
+            const slot = b.blockTables[tableOff + Math.floor(p / bs)]! * bs + (p % bs);
+            const ko = slot * kvDim + kvh * headDim;
+            let s = 0;
+            for (let d = 0; d < headDim; d++) s += qa[qo + d]! * kCache[ko + d]!;
+            s *= smScale;
+            sc[j] = s;
+            if (s > max) max = s;
+          }
+          let sum = 0;
+          for (let j = 0; j < len; j++) { const e = dexp(sc[j]! - max); sc[j] = e; sum += e; }
+          const oo = t * numHeads * headDim + h * headDim;
+          for (let d = 0; d < headDim; d++) oa[oo + d] = 0;
+          const acc = new Float64Array(headDim);
+          for (let j = 0; j < len; j++) {
+            const p = start + j;
+            const slot = b.blockTables[tableOff + Math.floor(p / bs)]! * bs + (p % bs);
+            const vo = slot * kvDim + kvh * headDim;
+            const w = sc[j]! / sum;
+            for (let d = 0; d < headDim; d++) acc[d] = acc[d]! + w * vCache[vo + d]!;
+          }
+          for (let d = 0; d < headDim; d++) oa[oo + d] = acc[d]!;
+        }
+      }
+    }
+  }
+}

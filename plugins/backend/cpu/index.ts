@@ -1,0 +1,85 @@
+import type { Backend, BackendOps, BackendPlugin, DType, DeviceTensor } from "../../../src/plugin/types.ts";
+import { CpuTensor, f32, i32 } from "./tensor.ts";
+import * as k from "./kernels.ts";
+
+const ops: BackendOps = {
+  embedding(out, table, ids, numTokens) {
+    const dim = table.shape[1]!;
+    const vocab = table.shape[0]!;
+    const idv = i32(ids);
+    for (let t = 0; t < numTokens; t++) {
+      const id = idv[t]!;
+      if (id < 0 || id >= vocab) throw new RangeError(`token id ${id} outside the vocabulary (0..${vocab - 1})`);
+    }
+    k.gatherRows(f32(out), f32(table), idv, numTokens, dim);
+  },
+  rmsNorm(out, x, weight, eps, numTokens) {
+    k.rmsNorm(f32(out), f32(x), f32(weight), eps, numTokens, weight.shape[0]!);
+  },
+  rope(x, positions, tables, numHeads, headDim, numTokens) {
+    k.rope(f32(x), i32(positions), f32(tables.cos), f32(tables.sin), tables.layout, tables.rotDim, numHeads, headDim, numTokens);
+  },
+  siluMul(out, gate, up, numTokens) {
+    k.siluMul(f32(out), f32(gate), f32(up), numTokens * out.shape[out.shape.length - 1]!);
+  },
+  addInPlace(out, x, numTokens) {
+    k.addInPlace(f32(out), f32(x), numTokens * out.shape[out.shape.length - 1]!);
+  },
+  gatherRows(out, x, rows, numRows) {
+    k.gatherRows(f32(out), f32(x), i32(rows), numRows, x.shape[x.shape.length - 1]!);
+  },
+  matmul(out, x, w, numRows) {
+    k.matmulF32(f32(out), f32(x), f32(w), numRows, w.shape[1]!, w.shape[0]!);
+  },
+};
+
+function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The reference CPU backend: plain JavaScript over typed arrays, one thread. */
+class CpuBackend implements Backend {
+  readonly name = "cpu";
+  readonly device = "CPU (JavaScript, 1 thread)";
+  readonly ops = ops;
+  private bytes = 0;
+
+  empty(shape: readonly number[], dtype: DType = "f32"): DeviceTensor {
+    const n = numel(shape);
+    this.bytes += n * 4;
+    return new CpuTensor(dtype, [...shape], dtype === "f32" ? new Float32Array(n) : new Int32Array(n));
+  }
+  upload(data: Float32Array | Int32Array, shape: readonly number[]): DeviceTensor {
+    if (numel(shape) !== data.length) throw new RangeError(`upload: ${data.length} elements for shape [${shape.join(", ")}]`);
+    this.bytes += data.length * 4;
+    return new CpuTensor(data instanceof Float32Array ? "f32" : "i32", [...shape], data);
+  }
+  write(t: DeviceTensor, data: Float32Array | Int32Array): void {
+    (t as CpuTensor).data.set(data);
+  }
+  async read(t: DeviceTensor, count?: number): Promise<Float32Array | Int32Array> {
+    const d = (t as CpuTensor).data;
+    return d.slice(0, count ?? d.length);
+  }
+  free(t: DeviceTensor): void {
+    this.bytes -= (t as CpuTensor).data.length * 4;
+  }
+  allocatedBytes(): number {
+    return this.bytes;
+  }
+  dispose(): void {
+    this.bytes = 0;
+  }
+}
+
+export const cpuBackendPlugin: BackendPlugin = {
+  kind: "backend",
+  name: "cpu",
+  description: "reference CPU backend in plain JavaScript (runs everywhere)",
+  async probe() {
+    return [];
+  },
+  async create() {
+    return new CpuBackend();
+  },
+};

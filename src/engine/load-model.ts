@@ -1,0 +1,71 @@
+import type { ModelSpec } from "../config/model-spec.ts";
+import { loadCheckpoint } from "../loader/load-checkpoint.ts";
+import type { ModelCheckpoint, ProgressCallback } from "../loader/types.ts";
+import type { LlamaConfig } from "../model/config.ts";
+import { LlamaModel } from "../model/llama.ts";
+import { architectureOf } from "../model/registry.ts";
+import type { PluginRegistry } from "../plugin/registry.ts";
+import { selectPlugins, type Selection } from "../plugin/select.ts";
+import type { AttentionImpl, AttentionShape } from "../plugin/types.ts";
+import { createTokenizer } from "../tokenizer/from-metadata.ts";
+import type { Tokenizer } from "../tokenizer/types.ts";
+import { ModelFileError, UsageError } from "../util/errors.ts";
+
+export interface LoadOptions {
+  plugins?: { backend?: string; attention?: string; quant?: string };
+  maxModelLen?: number;
+  threads?: number;
+  onProgress?: ProgressCallback;
+}
+
+/** A model ready to run: weights on the backend, its tokenizer, and the chosen plugins. */
+export interface LoadedModel {
+  spec: ModelSpec;
+  checkpoint: ModelCheckpoint;
+  config: LlamaConfig;
+  tokenizer: Tokenizer;
+  model: LlamaModel;
+  attention: AttentionImpl;
+  selection: Selection;
+  maxModelLen: number;
+  loadMs: number;
+}
+
+export async function loadModel(spec: ModelSpec, registry: PluginRegistry, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const t0 = performance.now();
+  const loadOpts: Parameters<typeof loadCheckpoint>[1] = {};
+  if (spec.format) loadOpts.format = spec.format;
+  if (spec.tokenizerPath) loadOpts.tokenizerPath = spec.tokenizerPath;
+  if (opts.onProgress) loadOpts.onProgress = opts.onProgress;
+  const checkpoint = await loadCheckpoint(spec.path, loadOpts);
+  const tokenizer = createTokenizer(checkpoint.metadata, spec.tokenizerPath ?? spec.path);
+  const emb = checkpoint.tensors.get("token_embd.weight");
+  if (!emb) throw new ModelFileError(checkpoint.file, "missing required tensor 'token_embd.weight'");
+  const vocabSize = emb.dims[1] ?? 0;
+  if (tokenizer.vocabSize !== vocabSize) {
+    throw new ModelFileError(checkpoint.file, `tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${vocabSize} rows`);
+  }
+  const config = architectureOf(checkpoint).config(checkpoint, vocabSize);
+  const maxModelLen = opts.maxModelLen ?? spec.maxModelLen ?? config.contextLength;
+  if (!Number.isInteger(maxModelLen) || maxModelLen < 1) throw new UsageError(`invalid max_model_len ${maxModelLen}; accepted: a positive integer`);
+  if (maxModelLen > config.contextLength) {
+    throw new UsageError(`max_model_len ${maxModelLen} exceeds the model's context length ${config.contextLength}`);
+  }
+  const shape: AttentionShape = {
+    numLayers: config.numLayers,
+    numHeads: config.numHeads,
+    numKvHeads: config.numKvHeads,
+    headDim: config.headDim,
+    smScale: 1 / Math.sqrt(config.headDim),
+    slidingWindow: config.slidingWindow,
+  };
+  const want = { ...spec.plugins, ...dropUndefined(opts.plugins ?? {}) };
+  const selection = await selectPlugins(registry, want, shape, [...checkpoint.tensors.values()], { threads: opts.threads });
+  const model = LlamaModel.load(checkpoint, config, selection.backend, selection.quant, maxModelLen);
+  const attention = selection.attention.create(shape, selection.backend);
+  return { spec, checkpoint, config, tokenizer, model, attention, selection, maxModelLen, loadMs: performance.now() - t0 };
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
