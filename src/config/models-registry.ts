@@ -34,7 +34,7 @@ const ENTRY_KEYS = ["id", "source", "format", "tokenizer", "description", "sampl
 const SAMPLING_KEYS: Record<string, keyof SamplingParams> = {
   temperature: "temperature", top_p: "topP", top_k: "topK", min_p: "minP",
   repetition_penalty: "repetitionPenalty", presence_penalty: "presencePenalty", frequency_penalty: "frequencyPenalty",
-  seed: "seed", max_tokens: "maxTokens", stop: "stop",
+  seed: "seed", max_tokens: "maxTokens", stop: "stop", stop_token_ids: "stopTokenIds",
 };
 const PLUGIN_KEYS = ["backend", "attention", "quant"];
 
@@ -101,6 +101,8 @@ function parseEntry(raw: unknown, index: number, fail: (m: string) => never): Mo
       if (!key) fail(`${name}: unknown sampling key '${k}'; accepted: ${Object.keys(SAMPLING_KEYS).join(", ")}`);
       if (key === "stop") {
         if (!Array.isArray(v) || !v.every((s) => typeof s === "string")) fail(`${name}: sampling.stop must be a list of strings`);
+      } else if (key === "stopTokenIds") {
+        if (!Array.isArray(v) || !v.every((s) => Number.isInteger(s) && s >= 0)) fail(`${name}: sampling.stop_token_ids must be a list of token ids`);
       } else if (typeof v !== "number") fail(`${name}: sampling.${k} must be a number`);
       (entry.sampling as Record<string, unknown>)[key!] = v;
     }
