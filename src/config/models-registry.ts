@@ -85,7 +85,7 @@ function parseEntry(raw: unknown, index: number, fail: (m: string) => never): Mo
   const id = str("id", true)!;
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(id)) fail(`${name}: id may contain letters, digits, '.', '_', ':' and '-'`);
   const source = str("source", true)!;
-  if (/^[a-z]+:\/\//.test(source) && !source.startsWith("hf://")) fail(`${name}: source scheme not supported in '${source}'; accepted: a relative path or hf://org/repo/file`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith("hf://")) fail(`${name}: source scheme not supported in '${source}'; accepted: a relative path or hf://org/repo/file`);
   const format = str("format", true)! as ModelFormat;
   if (!MODEL_FORMATS.includes(format)) fail(`${name}: format '${format}' not supported; accepted: ${MODEL_FORMATS.join(", ")}`);
   if (format === "llama2c" && raw.tokenizer === undefined) fail(`${name}: llama2c models need a 'tokenizer' file (tokenizer.bin)`);
