@@ -9,6 +9,9 @@ import { dexp } from "../../../src/util/det-math.ts";
  */
 export class PagedAttentionCpu implements AttentionImpl {
   private scores = new Float64Array(0);
+  /** Per step scratch: cache offsets (slot * kvDim) of the positions one query attends to. */
+  private offsets = new Int32Array(0);
+  private acc = new Float64Array(0);
 
   constructor(private readonly shape: AttentionShape, private readonly backend: Backend) {}
 
@@ -42,25 +45,33 @@ export class PagedAttentionCpu implements AttentionImpl {
       kCache.set(ka.subarray(t * kvDim, (t + 1) * kvDim), slot * kvDim);
       vCache.set(va.subarray(t * kvDim, (t + 1) * kvDim), slot * kvDim);
     }
-    // 2. Attend.
+    // 2. Attend. Slot offsets are resolved once per query token and shared by all heads.
     const group = numHeads / numKvHeads;
     const bs = b.blockSize;
+    if (this.acc.length < headDim) this.acc = new Float64Array(headDim);
+    const acc = this.acc;
     for (let r = 0; r < b.numReqs; r++) {
       const tableOff = r * b.maxBlocksPerReq;
       for (let t = b.queryStartLoc[r]!; t < b.queryStartLoc[r + 1]!; t++) {
         const pos = b.positions[t]!;
         const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
         const len = pos + 1 - start;
-        if (this.scores.length < len) this.scores = new Float64Array(len * 2);
+        if (this.scores.length < len) {
+          this.scores = new Float64Array(len * 2);
+          this.offsets = new Int32Array(len * 2);
+        }
         const sc = this.scores;
+        const offs = this.offsets;
+        for (let j = 0; j < len; j++) {
+          const p = start + j;
+          offs[j] = (b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
+        }
         for (let h = 0; h < numHeads; h++) {
           const qo = t * numHeads * headDim + h * headDim;
-          const kvh = Math.floor(h / group);
+          const kvo = ((h / group) | 0) * headDim;
           let max = -Infinity;
           for (let j = 0; j < len; j++) {
-            const p = start + j;
-            const slot = b.blockTables[tableOff + Math.floor(p / bs)]! * bs + (p % bs);
-            const ko = slot * kvDim + kvh * headDim;
+            const ko = offs[j]! + kvo;
             let s = 0;
             for (let d = 0; d < headDim; d++) s += qa[qo + d]! * kCache[ko + d]!;
             s *= smScale;
@@ -69,17 +80,13 @@ export class PagedAttentionCpu implements AttentionImpl {
           }
           let sum = 0;
           for (let j = 0; j < len; j++) { const e = dexp(sc[j]! - max); sc[j] = e; sum += e; }
-          const oo = t * numHeads * headDim + h * headDim;
-          for (let d = 0; d < headDim; d++) oa[oo + d] = 0;
-          const acc = new Float64Array(headDim);
+          acc.fill(0, 0, headDim);
           for (let j = 0; j < len; j++) {
-            const p = start + j;
-            const slot = b.blockTables[tableOff + Math.floor(p / bs)]! * bs + (p % bs);
-            const vo = slot * kvDim + kvh * headDim;
+            const vo = offs[j]! + kvo;
             const w = sc[j]! / sum;
             for (let d = 0; d < headDim; d++) acc[d] = acc[d]! + w * vCache[vo + d]!;
           }
-          for (let d = 0; d < headDim; d++) oa[oo + d] = acc[d]!;
+          for (let d = 0; d < headDim; d++) oa[qo + d] = acc[d]!;
         }
       }
     }

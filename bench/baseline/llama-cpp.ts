@@ -1,0 +1,40 @@
+/**
+ * llama.cpp as the baseline, through node-llama-cpp (prebuilt CPU binaries shipped in the npm
+ * package; a devDependency for benchmarks only). Same GGUF, greedy, a given thread count.
+ */
+import { getLlama } from "node-llama-cpp";
+
+export interface LlamaCppRun {
+  prefillTokPerS: number;
+  decodeTokPerS: number;
+  generated: number[];
+}
+
+/** Prefill `promptIds` (timed alone), then greedily decode `numTokens` (timed alone). */
+export async function llamaCppGreedy(modelPath: string, promptIds: number[], numTokens: number, threads: number, contextSize = 512): Promise<LlamaCppRun> {
+  const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
+  const model = await llama.loadModel({ modelPath });
+  const ctx = await model.createContext({ contextSize, threads, batchSize: Math.max(512, promptIds.length) });
+  try {
+    const seq = ctx.getSequence();
+    const t0 = performance.now();
+    await seq.evaluateWithoutGeneratingNewTokens(promptIds.slice(0, -1) as never);
+    const t1 = performance.now();
+    const generated: number[] = [];
+    let t2 = 0;
+    for await (const t of seq.evaluate([promptIds[promptIds.length - 1]!] as never, { temperature: 0 })) {
+      if (generated.length === 0) t2 = performance.now();
+      generated.push(t as number);
+      if (generated.length >= numTokens) break;
+    }
+    const t3 = performance.now();
+    return {
+      prefillTokPerS: ((promptIds.length - 1) / (t1 - t0)) * 1000,
+      decodeTokPerS: ((generated.length - 1) / (t3 - t2)) * 1000,
+      generated,
+    };
+  } finally {
+    await ctx.dispose();
+    await model.dispose();
+  }
+}
