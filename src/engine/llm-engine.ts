@@ -7,6 +7,7 @@ import { ModelRunner } from "../runner/model-runner.ts";
 import { makeSamplingParams, type SamplingParams } from "../sampling/params.ts";
 import { Prng, randomSeed } from "../sampling/prng.ts";
 import { sampleToken } from "../sampling/sampler.ts";
+import { computeLogprobs, type PositionLogprobs } from "../sampling/logprobs.ts";
 import { UsageError } from "../util/errors.ts";
 import { DEFAULT_KV_CACHE_CAP, makeEngineArgs, type EngineArgs } from "./engine-args.ts";
 import type { LoadedModel } from "./load-model.ts";
@@ -46,6 +47,11 @@ export class LLMEngine {
   private readonly children = new Map<string, [ParentRequest, number]>();
   private readonly rngs = new Map<string, Prng>();
   private readonly requests = new Map<string, Request>();
+  /**
+   * Samples 1..n-1 of an n > 1 request wait until sample 0 has computed the prompt, then enter the
+   * scheduler and hit its prompt blocks in the prefix cache (blocks are registered once written).
+   */
+  private readonly deferredSamples = new Map<ParentRequest, Request[]>();
   private numPreemptions = 0;
 
   constructor(readonly loaded: LoadedModel, args: Partial<EngineArgs> = {}) {
@@ -82,6 +88,8 @@ export class LLMEngine {
     const vocab = this.loaded.config.vocabSize;
     const badId = promptIds.find((id) => !Number.isInteger(id) || id < 0 || id >= vocab);
     if (badId !== undefined) throw new UsageError(`prompt token id ${badId} is outside the vocabulary (0..${vocab - 1})`);
+    const badBias = Object.keys(sp.logitBias ?? {}).find((k) => Number(k) >= vocab);
+    if (badBias !== undefined) throw new UsageError(`logit_bias token id ${badBias} is outside the vocabulary (0..${vocab - 1})`);
     if (promptIds.length >= this.maxModelLen) {
       throw new UsageError(`prompt has ${promptIds.length} tokens, which leaves no room to generate within max_model_len ${this.maxModelLen}`);
     }
@@ -95,7 +103,8 @@ export class LLMEngine {
         ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
         ...(opts.cacheSalt !== undefined ? { cacheSalt: opts.cacheSalt } : {}),
       });
-      this.scheduler.addRequest(req);
+      if (index === 0 || !this.args.enablePrefixCaching) this.scheduler.addRequest(req);
+      else this.deferredSamples.set(parent, [...(this.deferredSamples.get(parent) ?? []), req]);
       this.children.set(childId, [parent, index]);
       this.rngs.set(childId, new Prng(baseSeed + index));
       this.requests.set(childId, req);
@@ -112,6 +121,8 @@ export class LLMEngine {
       if (!parent) continue;
       const live = parent.childIds.filter((c) => this.requests.has(c));
       this.scheduler.finishRequests(live, RequestStatus.FINISHED_ABORTED);
+      for (const req of this.deferredSamples.get(parent) ?? []) req.status = RequestStatus.FINISHED_ABORTED;
+      this.deferredSamples.delete(parent);
       for (const c of live) this.finishChild(c, this.requests.get(c)!, now);
       const o = this.outputs.makeOutput(parent, new Set(parent.samples.map((_, i) => i)));
       if (o) out.push(o);
@@ -137,16 +148,21 @@ export class LLMEngine {
       }
     }
     const sampled = new Map<string, number[]>();
+    const logprobs = new Map<string, PositionLogprobs[]>();
     if (sched.totalNumScheduledTokens > 0) {
       const { logits } = await this.runner.execute(sched.scheduledRequests);
       for (const [id, row] of logits) {
         const req = this.requests.get(id)!;
-        sampled.set(id, [sampleToken(row, {
+        const token = sampleToken(row, {
           params: req.samplingParams, promptTokenIds: req.promptTokenIds, outputTokenIds: req.outputTokenIds, rng: this.rngs.get(id)!,
-        })]);
+        });
+        sampled.set(id, [token]);
+        const numTop = req.samplingParams.logprobs;
+        if (numTop != null) logprobs.set(id, [computeLogprobs(row, token, numTop)]);
       }
     }
     const update = this.scheduler.updateFromOutput(sched, sampled);
+    this.releaseDeferredSamples();
     const now = Date.now() / 1000;
     const changed = new Map<ParentRequest, Set<number>>();
     const mark = (p: ParentRequest, i: number) => (changed.get(p) ?? changed.set(p, new Set()).get(p)!).add(i);
@@ -156,7 +172,7 @@ export class LLMEngine {
       if (!entry) continue;
       const [parent, index] = entry;
       mark(parent, index);
-      if (this.outputs.processTokens(parent, index, newTokenIds, now) !== null && !request.isFinished()) stopped.push(request.requestId);
+      if (this.outputs.processTokens(parent, index, newTokenIds, now, logprobs.get(request.requestId)) !== null && !request.isFinished()) stopped.push(request.requestId);
     }
     if (stopped.length) {
       this.scheduler.finishRequests(stopped, RequestStatus.FINISHED_STOPPED);
@@ -174,6 +190,15 @@ export class LLMEngine {
       if (parent.finished) this.parents.delete(parent.requestId);
     }
     return results;
+  }
+
+  private releaseDeferredSamples(): void {
+    for (const [parent, reqs] of this.deferredSamples) {
+      const first = this.requests.get(parent.childIds[0]!);
+      if (first && !first.isFinished() && first.numComputedTokens < first.numPromptTokens) continue;
+      for (const r of reqs) this.scheduler.addRequest(r);
+      this.deferredSamples.delete(parent);
+    }
   }
 
   private finishChild(childId: string, req: Request, now: number): void {

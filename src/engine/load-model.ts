@@ -12,8 +12,10 @@ import type { Tokenizer } from "../tokenizer/types.ts";
 import { ModelFileError, UsageError } from "../util/errors.ts";
 
 export interface LoadOptions {
-  plugins?: { backend?: string; attention?: string; quant?: string };
+  plugins?: { backend?: string; attention?: string; quant?: string; attentionOptions?: Record<string, unknown> };
   maxModelLen?: number;
+  /** KV cache storage: auto (f32), int8 or fp8 (see AttentionShape.kvCacheDtype). */
+  kvCacheDtype?: string;
   threads?: number;
   onProgress?: ProgressCallback;
 }
@@ -59,7 +61,15 @@ export async function loadModel(spec: ModelSpec, registry: PluginRegistry, opts:
     smScale: 1 / Math.sqrt(config.headDim),
     slidingWindow: config.slidingWindow,
   };
-  const want = { ...spec.plugins, ...dropUndefined(opts.plugins ?? {}) };
+  const kvDtype = opts.kvCacheDtype ?? "auto";
+  if (kvDtype !== "auto" && kvDtype !== "int8" && kvDtype !== "fp8") throw new UsageError(`invalid kv cache dtype "${kvDtype}"; accepted: auto, int8, fp8`);
+  if (kvDtype !== "auto") shape.kvCacheDtype = kvDtype;
+  const { attentionOptions: specAttnOpts, ...specPlugins } = spec.plugins;
+  const { attentionOptions: optAttnOpts, ...optPlugins } = opts.plugins ?? {};
+  const want = { ...specPlugins, ...dropUndefined(optPlugins) };
+  // models.yaml's attention options belong to the plugin it names: another --attention drops them.
+  const attentionOptions = optAttnOpts ?? (want.attention === specPlugins.attention ? specAttnOpts : undefined);
+  if (attentionOptions) shape.options = attentionOptions;
   const selection = await selectPlugins(registry, want, shape, [...checkpoint.tensors.values()], { threads: opts.threads });
   const model = LlamaModel.load(checkpoint, config, selection.backend, selection.quant, maxModelLen);
   const attention = selection.attention.create(shape, selection.backend);

@@ -3,7 +3,7 @@ import { finishReason } from "../core/request.ts";
 import { IncrementalDetokenizer } from "../tokenizer/incremental-detokenizer.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import { StopChecker } from "./stop-checker.ts";
-import type { CompletionOutput, RequestMetrics, RequestOutput, RequestOutputKind } from "./request-output.ts";
+import type { CompletionOutput, PositionLogprobs, RequestMetrics, RequestOutput, RequestOutputKind } from "./request-output.ts";
 
 /** Per-sample state: the incremental detokenizer and the stop-string checker. */
 class SampleState {
@@ -11,6 +11,8 @@ class SampleState {
   readonly stop: StopChecker;
   text = "";
   tokenIds: number[] = [];
+  /** Parallel to tokenIds when the request asked for logprobs. */
+  logprobs: PositionLogprobs[] | null = null;
   sentTokens = 0;
   sentText = 0;
   finishReason: CompletionOutput["finishReason"] = null;
@@ -58,13 +60,15 @@ export class ParentRequest {
  */
 export class OutputProcessor {
   /** Add a sample's new tokens; returns a stop string if one ended it (the engine then finishes the request). */
-  processTokens(parent: ParentRequest, index: number, newTokenIds: readonly number[], now: number): string | null {
+  processTokens(parent: ParentRequest, index: number, newTokenIds: readonly number[], now: number, logprobs?: readonly PositionLogprobs[]): string | null {
     const s = parent.samples[index]!;
     if (parent.metrics.firstTokenTime === null && newTokenIds.length) parent.metrics.firstTokenTime = now;
     if (newTokenIds.length) parent.metrics.lastTokenTime = now;
-    for (const id of newTokenIds) {
+    for (const [i, id] of newTokenIds.entries()) {
       if (s.stop.stoppedBy !== null) break;
       s.tokenIds.push(id);
+      const lp = logprobs?.[i];
+      if (lp) (s.logprobs ??= []).push(lp);
       parent.metrics.numGenerationTokens++;
       s.text += s.stop.push(s.detok.push(id));
     }
@@ -100,9 +104,12 @@ export class OutputProcessor {
       if (delta && !changed.has(index)) return;
       const text = delta ? s.text.slice(s.sentText) : s.text;
       const tokenIds = delta ? s.tokenIds.slice(s.sentTokens) : s.tokenIds.slice();
+      const logprobs = s.logprobs ? (delta ? s.logprobs.slice(s.sentTokens) : s.logprobs.slice()) : null;
       s.sentText = s.text.length;
       s.sentTokens = s.tokenIds.length;
-      outputs.push({ index, text, tokenIds, finishReason: s.finishReason, stopReason: s.stopReason });
+      const o: CompletionOutput = { index, text, tokenIds, finishReason: s.finishReason, stopReason: s.stopReason };
+      if (logprobs) o.logprobs = logprobs;
+      outputs.push(o);
     });
     if (outputs.length === 0) return null;
     return {

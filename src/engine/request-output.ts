@@ -1,3 +1,7 @@
+import type { PositionLogprobs } from "../sampling/logprobs.ts";
+
+export type { PositionLogprobs };
+
 /** What the engine streams back for a request (vLLM's RequestOutput / CompletionOutput). */
 export type FinishReason = "stop" | "length" | "abort";
 
@@ -12,6 +16,8 @@ export interface CompletionOutput {
   finishReason: FinishReason | null;
   /** The stop string or stop token id that ended it, if any. */
   stopReason: string | number | null;
+  /** Per token of tokenIds, when the request asked for logprobs (SamplingParams.logprobs not null). */
+  logprobs?: PositionLogprobs[];
 }
 
 export interface RequestMetrics {

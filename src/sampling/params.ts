@@ -27,6 +27,10 @@ export interface SamplingParams {
   ignoreEos: boolean;
   /** Number of samples for the prompt. */
   n: number;
+  /** Log-probabilities per generated token: the sampled one plus this many top ones (0 = sampled only); null = none. */
+  logprobs?: number | null;
+  /** Token id → bias added to that logit before penalties and sampling (OpenAI logit_bias); null = none. */
+  logitBias?: Readonly<Record<number, number>> | null;
 }
 
 export const DEFAULT_SAMPLING_PARAMS: Readonly<SamplingParams> = Object.freeze({
@@ -43,6 +47,8 @@ export const DEFAULT_SAMPLING_PARAMS: Readonly<SamplingParams> = Object.freeze({
   stopTokenIds: [],
   ignoreEos: false,
   n: 1,
+  logprobs: null,
+  logitBias: null,
 });
 
 /** Fill defaults and check ranges; throws UsageError naming the parameter and what is accepted. */
@@ -61,6 +67,10 @@ export function makeSamplingParams(p: Partial<SamplingParams> = {}, base: Readon
   if (s.seed !== null && (!Number.isSafeInteger(s.seed))) bad("seed", "an integer", s.seed);
   if (!Number.isInteger(s.maxTokens) || s.maxTokens < 1) bad("max_tokens", "an integer >= 1", s.maxTokens);
   if (!Number.isInteger(s.n) || s.n < 1 || s.n > 128) bad("n", "an integer in [1, 128]", s.n);
+  if (s.logprobs != null && (!Number.isInteger(s.logprobs) || s.logprobs < 0)) bad("logprobs", "an integer >= 0, or null", s.logprobs);
+  for (const [id, b] of Object.entries(s.logitBias ?? {})) {
+    if (!/^\d+$/.test(id) || !Number.isFinite(b)) bad("logit_bias", "token id → finite number", { [id]: b });
+  }
   for (const st of s.stop) if (typeof st !== "string" || st.length === 0) bad("stop", "non-empty strings", st);
   return s;
 }

@@ -42,12 +42,22 @@ export function applyPenalties(logits: Float64Array, ctx: SamplingContext): void
   }
 }
 
+/** Add OpenAI-style logit_bias (token id → bias) in place; ids outside the vocabulary are ignored. */
+export function applyLogitBias(logits: Float64Array, bias: Readonly<Record<number, number>> | null | undefined): void {
+  if (!bias) return;
+  for (const [k, b] of Object.entries(bias)) {
+    const id = Number(k);
+    if (id >= 0 && id < logits.length) logits[id] = logits[id]! + b;
+  }
+}
+
 /**
- * Pick the next token. Order as in vLLM: penalties, then greedy when temperature is 0; otherwise
+ * Pick the next token. Order as in vLLM: logit bias, penalties, then greedy when temperature is 0; otherwise
  * temperature, min-p, top-k, top-p, and a draw from the request's seeded generator.
  */
 export function sampleToken(rawLogits: Float32Array, ctx: SamplingContext): number {
   const logits = Float64Array.from(rawLogits);
+  applyLogitBias(logits, ctx.params.logitBias);
   applyPenalties(logits, ctx);
   const { temperature, topK, topP, minP } = ctx.params;
   if (temperature === 0) return argmax(logits);
