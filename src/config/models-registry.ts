@@ -9,6 +9,8 @@ export interface PluginChoice {
   backend?: string;
   attention?: string;
   quant?: string;
+  /** `attention: { name: flex, mod: sliding_window, window: 4096 }`: everything but name, for that plugin. */
+  attentionOptions?: Record<string, unknown>;
 }
 
 /** One models.yaml entry, validated. Paths are as written (relative to the models directory). */
@@ -111,6 +113,13 @@ function parseEntry(raw: unknown, index: number, fail: (m: string) => never): Mo
     if (!isObj(raw.plugins)) fail(`${name}: 'plugins' must be a mapping`);
     for (const [k, v] of Object.entries(raw.plugins as Record<string, unknown>)) {
       if (!PLUGIN_KEYS.includes(k)) fail(`${name}: unknown plugins key '${k}'; accepted: ${PLUGIN_KEYS.join(", ")}`);
+      if (k === "attention" && isObj(v)) {
+        const { name: attn, ...options } = v;
+        if (typeof attn !== "string" || attn.length === 0) fail(`${name}: plugins.attention must be a plugin name, or a mapping with 'name' and the plugin's options`);
+        entry.plugins.attention = attn as string;
+        if (Object.keys(options).length) entry.plugins.attentionOptions = options;
+        continue;
+      }
       if (typeof v !== "string") fail(`${name}: plugins.${k} must be a plugin name`);
       (entry.plugins as Record<string, string>)[k] = v as string;
     }

@@ -88,6 +88,12 @@ export interface AttentionShape {
   smScale: number;
   /** Sliding window (tokens to the left a query may see), or null for full attention. */
   slidingWindow: number | null;
+  /** KV cache storage (vLLM's --kv-cache-dtype): "auto" (absent) keeps f32; "int8"/"fp8" store 8-bit codes with a scale per token and KV head. */
+  kvCacheDtype?: "auto" | "int8" | "fp8";
+  /** Logits soft-cap (Gemma 2, Grok): score = cap * tanh(score / cap) after smScale; null/absent for none. */
+  logitsSoftCap?: number | null;
+  /** Plugin-specific options from models.yaml (`plugins: { attention: { name, ...options } }`); a plugin refuses keys it does not know. */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 /** The ragged batch of one step, as plain data (see runner/model-input.ts). */

@@ -1,29 +1,40 @@
 import type { AttentionBatch, AttentionImpl, AttentionShape, Backend, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
-import { f32 } from "../../backend/cpu/tensor.ts";
+import { f32, i32 } from "../../backend/cpu/tensor.ts";
 import { dexp } from "../../../src/util/det-math.ts";
+import { kvCacheQuantizer, type KvCacheQuantizer } from "../../../src/quant/kv-cache.ts";
 
 /**
  * Reference PagedAttention on the cpu backend. Cache per layer: K and V as
  * [numBlocks, blockSize, numKvHeads, headDim]. Each query token attends causally to positions
  * 0..pos of its own request (or the last `slidingWindow` of them), read through its block table.
+ * With shape.kvCacheDtype int8/fp8 the cache holds 8-bit codes and a scale per token and KV head
+ * (src/quant/kv-cache.ts, i32 tensors [numBlocks, blockSize, words]); each request's K/V are
+ * dequantized into f32 staging (position-major) before it attends.
  */
 export class PagedAttentionCpu implements AttentionImpl {
   private scores = new Float64Array(0);
   /** Per step scratch: cache offsets (slot * kvDim) of the positions one query attends to. */
   private offsets = new Int32Array(0);
   private acc = new Float64Array(0);
+  private readonly kvq: KvCacheQuantizer | null;
+  private stageK = new Float32Array(0);
+  private stageV = new Float32Array(0);
 
-  constructor(private readonly shape: AttentionShape, private readonly backend: Backend) {}
+  constructor(private readonly shape: AttentionShape, private readonly backend: Backend) {
+    this.kvq = kvCacheQuantizer(shape.kvCacheDtype, shape.numKvHeads, shape.headDim);
+  }
 
   kvBytesPerToken(): number {
+    if (this.kvq) return 2 * this.shape.numLayers * this.kvq.bytesPerToken;
     return 2 * this.shape.numLayers * this.shape.numKvHeads * this.shape.headDim * 4;
   }
 
   allocateKvCache(numBlocks: number, blockSize: number): KVCache {
     const { numLayers, numKvHeads, headDim } = this.shape;
-    const dims = [numBlocks, blockSize, numKvHeads, headDim];
+    const dims = this.kvq ? [numBlocks, blockSize, this.kvq.wordsPerToken] : [numBlocks, blockSize, numKvHeads, headDim];
+    const dtype = this.kvq ? "i32" : "f32";
     const layers: Array<readonly [DeviceTensor, DeviceTensor]> = [];
-    for (let l = 0; l < numLayers; l++) layers.push([this.backend.empty(dims), this.backend.empty(dims)]);
+    for (let l = 0; l < numLayers; l++) layers.push([this.backend.empty(dims, dtype), this.backend.empty(dims, dtype)]);
     return { numBlocks, blockSize, layers, bytesPerToken: this.kvBytesPerToken() };
   }
 
@@ -36,10 +47,17 @@ export class PagedAttentionCpu implements AttentionImpl {
     const { numHeads, numKvHeads, headDim, smScale, slidingWindow } = this.shape;
     const kvDim = numKvHeads * headDim;
     const [kc, vc] = cache.layers[layer]!;
-    const kCache = f32(kc), vCache = f32(vc);
+    const kvq = this.kvq;
+    const kViews = kvq ? kvq.views(i32(kc)) : null, vViews = kvq ? kvq.views(i32(vc)) : null;
+    let kCache = kvq ? this.stageK : f32(kc), vCache = kvq ? this.stageV : f32(vc);
     const qa = f32(q), ka = f32(k), va = f32(v), oa = f32(out);
     // 1. Write this step's K/V into the cache by slot mapping.
-    for (let t = 0; t < b.numTokens; t++) {
+    for (let t = 0; kvq && t < b.numTokens; t++) {
+      if (b.slotMapping[t]! < 0) continue;
+      kvq.store(kViews!, b.slotMapping[t]!, ka, t * kvDim);
+      kvq.store(vViews!, b.slotMapping[t]!, va, t * kvDim);
+    }
+    for (let t = 0; !kvq && t < b.numTokens; t++) {
       const slot = b.slotMapping[t]!;
       if (slot < 0) continue;
       kCache.set(ka.subarray(t * kvDim, (t + 1) * kvDim), slot * kvDim);
@@ -52,6 +70,18 @@ export class PagedAttentionCpu implements AttentionImpl {
     const acc = this.acc;
     for (let r = 0; r < b.numReqs; r++) {
       const tableOff = r * b.maxBlocksPerReq;
+      if (kvq) {
+        // Dequantize the positions this request's queries can see into position-major staging.
+        const seqLen = b.seqLens[r]!;
+        const p0 = slidingWindow === null ? 0 : Math.max(0, b.positions[b.queryStartLoc[r]!]! - slidingWindow + 1);
+        if (this.stageK.length < seqLen * kvDim) { this.stageK = new Float32Array(seqLen * kvDim * 2); this.stageV = new Float32Array(seqLen * kvDim * 2); }
+        kCache = this.stageK; vCache = this.stageV;
+        for (let p = p0; p < seqLen; p++) {
+          const slot = b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs);
+          kvq.load(kViews!, slot, kCache, p * kvDim);
+          kvq.load(vViews!, slot, vCache, p * kvDim);
+        }
+      }
       for (let t = b.queryStartLoc[r]!; t < b.queryStartLoc[r + 1]!; t++) {
         const pos = b.positions[t]!;
         const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
@@ -64,7 +94,7 @@ export class PagedAttentionCpu implements AttentionImpl {
         const offs = this.offsets;
         for (let j = 0; j < len; j++) {
           const p = start + j;
-          offs[j] = (b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
+          offs[j] = (kvq ? p : b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
         }
         for (let h = 0; h < numHeads; h++) {
           const qo = t * numHeads * headDim + h * headDim;

@@ -10,6 +10,9 @@ export const pagedAttentionPlugin: AttentionPlugin = {
     const reasons: string[] = [];
     if (backend.name !== "cpu") reasons.push(`paged has no implementation for backend "${backend.name}" (has: cpu)`);
     if (shape.numHeads % shape.numKvHeads !== 0) reasons.push(`head count ${shape.numHeads} is not a multiple of KV head count ${shape.numKvHeads}`);
+    if (shape.logitsSoftCap) reasons.push(`paged has no logits soft-cap (${shape.logitsSoftCap}); use flashinfer or flex`);
+    const opts = Object.keys(shape.options ?? {});
+    if (opts.length) reasons.push(`paged takes no attention options (got ${opts.join(", ")})`);
     return reasons;
   },
   create(shape, backend) {
