@@ -10,7 +10,7 @@ status=0
 echo "== node: vitest run"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$log/vitest.json" 2>&1 | tee "$log/vitest.txt" || status=1
 echo "== bun test"
-npx bun test 2>&1 | tee "$log/bun.txt" || status=1
+npx bun test --timeout 120000 2>&1 | tee "$log/bun.txt" || status=1
 echo "== deno test (smoke)"
 npx deno test -A --no-check test/deno/smoke.deno.ts 2>&1 | tee "$log/deno.txt" || status=1
 

@@ -37,10 +37,12 @@ describe("LLMEngine", () => {
 
   it("n = 2 samples share the prompt's blocks and differ by seed", async () => {
     const engine = await testEngine({ blockSize: 4 });
-    engine.addRequest("n2", "Once upon a time", { temperature: 1, seed: 3, n: 2, maxTokens: 16 }, { outputKind: "final_only" });
+    engine.addRequest("n2", "Once upon a time, there was a little girl", { temperature: 1, seed: 3, n: 2, maxTokens: 16 }, { outputKind: "final_only" });
     const outs = await drain(engine);
     const final = outs.find((o) => o.finished)!;
     expect(final.outputs.map((o) => o.index)).toEqual([0, 1]);
+    // The second sample found the prompt's full blocks in the prefix cache.
+    expect(engine.stats().prefixCacheHits).toBe(Math.floor((final.promptTokenIds.length - 1) / 4) * 4);
     expect(final.outputs[0]!.tokenIds).not.toEqual(final.outputs[1]!.tokenIds);
     expect(engine.kvCacheManager.usage).toBe(0);
   });
