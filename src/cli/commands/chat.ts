@@ -46,6 +46,9 @@ async function chatAction(model: string | undefined, o: ChatOpts): Promise<void>
     if (process.stdin.isTTY && process.stdout.isTTY) {
       // React's development build costs several ms a frame; load the TUI (and React) only now, in production mode.
       process.env.NODE_ENV ??= "production";
+      // ink renders only the final frame when it believes it runs in CI ($CI set); a person at a
+      // terminal wants the live UI, so say "not CI" before ink is first imported.
+      process.env.CI = "0";
       const { bannerFor, runTui } = await import("../../tui/run-tui.ts");
       await runTui(session, { banner: bannerFor(session, extra), fps: o.fps });
     } else {
