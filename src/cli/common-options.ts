@@ -19,8 +19,8 @@ export function addModelSourceOptions(cmd: Command): Command {
 export function addEngineOptions(cmd: Command): Command {
   return cmd
     .option("--backend <name>", "backend plugin (cpu)")
-    .option("--attention <name>", "attention plugin (paged)")
-    .option("--quant <name>", "quantization plugin: auto, none, gguf")
+    .option("--attention <name>", "attention plugin: paged, flashinfer, flex")
+    .option("--quant <name>", "quantization plugin: auto, none, gguf, int8, int8-dynamic, int4 (g32), int4-g64, int4-g128, fp8, fp8-e5m2")
     .option("--plugin <module>", "load a third-party plugin from a path or package (repeatable)", collect)
     .option("--explain", "print why each plugin was chosen or rejected (stderr)")
     .option("--max-model-len <n>", "context length to serve (default: the model's)", int("--max-model-len", 1))
@@ -28,6 +28,7 @@ export function addEngineOptions(cmd: Command): Command {
     .option("--max-num-batched-tokens <n>", "token budget per step", int("--max-num-batched-tokens", 1))
     .option("--block-size <n>", "KV cache block size in tokens", int("--block-size", 1))
     .option("--kv-cache-memory <size>", "KV cache memory budget, e.g. 256MiB", bytes("--kv-cache-memory"))
+    .addOption(new Option("--kv-cache-dtype <dtype>", "KV cache storage: auto (f32), int8 or fp8 (e4m3), with a scale per token and head").choices(["auto", "int8", "fp8"]))
     .option("--enable-prefix-caching", "reuse KV blocks of shared prompt prefixes (default on)")
     .option("--no-enable-prefix-caching", "disable prefix caching")
     .addOption(new Option("--scheduling-policy <policy>", "fcfs or priority").choices(["fcfs", "priority"]));
@@ -51,7 +52,7 @@ export function addSamplingOptions(cmd: Command): Command {
 export interface CommonOpts {
   registry?: string; modelsDir?: string; tokenizer?: string;
   backend?: string; attention?: string; quant?: string; plugin?: string[]; explain?: boolean;
-  maxModelLen?: number; maxNumSeqs?: number; maxNumBatchedTokens?: number; blockSize?: number; kvCacheMemory?: number;
+  maxModelLen?: number; maxNumSeqs?: number; maxNumBatchedTokens?: number; blockSize?: number; kvCacheMemory?: number; kvCacheDtype?: string;
   enablePrefixCaching?: boolean; schedulingPolicy?: "fcfs" | "priority";
   temperature?: number; topP?: number; topK?: number; minP?: number; repetitionPenalty?: number;
   presencePenalty?: number; frequencyPenalty?: number; seed?: number; maxTokens?: number; stop?: string[]; ignoreEos?: boolean;

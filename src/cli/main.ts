@@ -2,6 +2,12 @@ import { Command, CommanderError } from "commander";
 import { LlmError } from "../util/errors.ts";
 import { modelsCommand } from "./commands/models.ts";
 import { runCommand } from "./commands/run.ts";
+import { quantizeCommand } from "./commands/quantize.ts";
+import { serveCommand } from "./commands/serve.ts";
+import { attachBenchServe } from "./commands/bench-serve.ts";
+import { genModelCommand } from "./commands/gen-model.ts";
+import { benchCommand } from "./commands/bench.ts";
+import { chatCommand } from "./commands/chat.ts";
 
 export function buildProgram(): Command {
   const program = new Command("llm")
@@ -10,7 +16,13 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   program.addCommand(runCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(chatCommand());
   program.addCommand(modelsCommand());
+  program.addCommand(quantizeCommand());
+  program.addCommand(genModelCommand());
+  program.addCommand(benchCommand());
+  attachBenchServe(program);
   program.addHelpText("after", `
 Examples:
   llm run "Once upon a time"                 run the default model (stories260k)

@@ -12,6 +12,7 @@ export async function openEngine(spec: ModelSpec, o: CommonOpts): Promise<LLMEng
   const loaded = await loadModel(spec, registry, {
     plugins: Object.fromEntries(Object.entries(plugins).filter(([, v]) => v !== undefined)),
     ...(o.maxModelLen !== undefined ? { maxModelLen: o.maxModelLen } : {}),
+    ...(o.kvCacheDtype !== undefined ? { kvCacheDtype: o.kvCacheDtype } : {}),
     onProgress: (p) => bar.update(p),
   });
   bar.done();

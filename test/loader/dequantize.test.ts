@@ -166,8 +166,8 @@ describe("dequantize", () => {
   });
 
   it("rejects unsupported types, naming the tensor, the type and the supported ones", () => {
-    const t = tensor(GGMLType.Q4_K, [256], new Uint8Array(144), "blk.0.ffn_up.weight");
-    expectFileError(() => dequantize(t, "m.gguf"), "m.gguf", "'blk.0.ffn_up.weight'", "Q4_K", "supported: F32, F16, BF16, Q8_0");
+    const t = tensor(GGMLType.Q5_K, [256], new Uint8Array(176), "blk.0.ffn_up.weight");
+    expectFileError(() => dequantize(t, "m.gguf"), "m.gguf", "'blk.0.ffn_up.weight'", "Q5_K", "supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K");
   });
 
   it("rejects data whose size does not match type and dims", () => {

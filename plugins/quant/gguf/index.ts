@@ -1,29 +1,66 @@
 import type { LinearMethod, QuantPlugin } from "../../../src/plugin/types.ts";
 import { GGMLType } from "../../../src/loader/types.ts";
 import { dequantize } from "../../../src/loader/gguf/dequantize.ts";
+import { ggmlTypeName } from "../../../src/loader/gguf/ggml-types.ts";
+import { BLOCK_CODECS } from "../../../src/quant/ggml/decode.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
-import { matmulF16, matmulQ8_0 } from "./cpu-kernels.ts";
+import { matmulF16, matmulQ4_0, matmulQ8_0 } from "./cpu-kernels.ts";
+import { blockScratch, matmulBlocks, type BlockScratch } from "./block-kernels.ts";
 
-const SUPPORTED = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0];
+const SUPPORTED = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q6_K];
+const SUPPORTED_NAMES = SUPPORTED.map(ggmlTypeName).join(", ");
 
-/** Computes on GGUF tensors as stored: Q8_0 and F16 weights stay in their block format in memory. */
+/**
+ * Computes on GGUF tensors as stored: Q8_0, Q4_0, Q4_K, Q6_K and F16 weights stay in their file
+ * format in memory (views into the loaded file) and are decoded a block at a time inside the dot
+ * products. BF16 and F32 are used as f32.
+ */
 export const ggufQuantPlugin: QuantPlugin = {
   kind: "quant",
   name: "gguf",
-  description: "GGUF block formats used in place: Q8_0 and F16 (BF16 widened to f32)",
+  description: `GGUF block formats used in place: Q8_0, Q4_0, Q4_K, Q6_K and F16 (BF16 widened to f32)`,
   check(backend, tensors) {
     const reasons: string[] = [];
     if (backend.name !== "cpu") reasons.push(`gguf has no kernels for backend "${backend.name}" (has: cpu)`);
     const bad = tensors.find((t) => !SUPPORTED.includes(t.type));
-    if (bad) reasons.push(`gguf cannot compute on tensor type ${GGMLType[bad.type] ?? bad.type} (${bad.name}); supported: F32, F16, BF16, Q8_0`);
+    if (bad) reasons.push(`gguf cannot compute on tensor type ${ggmlTypeName(bad.type)} (${bad.name}); supported: ${SUPPORTED_NAMES}`);
     return reasons;
   },
   createLinear(layer, backend): LinearMethod {
     const { tensor, inFeatures: k, outFeatures: m } = layer;
     const base = { inFeatures: k, outFeatures: m };
+    if (!SUPPORTED.includes(tensor.type)) {
+      throw new Error(`gguf cannot compute on tensor type ${ggmlTypeName(tensor.type)} (${tensor.name}); supported: ${SUPPORTED_NAMES}`);
+    }
     if (tensor.type === GGMLType.Q8_0) {
       const bytes = tensor.data; // used in place: a view into the loaded file
       return { ...base, weightBytes: bytes.byteLength, apply: (x, out, n) => matmulQ8_0(f32(out), f32(x), bytes, n, k, m) };
+    }
+    if (tensor.type === GGMLType.Q4_0 && k % 32 === 0) {
+      const bytes = tensor.data;
+      let xsum = new Float64Array(0);
+      return {
+        ...base,
+        weightBytes: bytes.byteLength,
+        apply(x, out, n) {
+          if (xsum.length < (n * k) / 32) xsum = new Float64Array((n * k) / 32);
+          matmulQ4_0(f32(out), f32(x), bytes, n, k, m, xsum);
+        },
+      };
+    }
+    const codec = BLOCK_CODECS.get(tensor.type);
+    if (codec) {
+      if (k % codec.blockSize !== 0) throw new Error(`${tensor.name}: row length ${k} is not a multiple of the ${ggmlTypeName(tensor.type)} block size ${codec.blockSize}`);
+      const bytes = tensor.data;
+      let scratch: BlockScratch | undefined;
+      return {
+        ...base,
+        weightBytes: bytes.byteLength,
+        apply(x, out, n) {
+          scratch = blockScratch(codec, n, scratch);
+          matmulBlocks(f32(out), f32(x), bytes, n, k, m, codec, scratch);
+        },
+      };
     }
     if (tensor.type === GGMLType.F16) {
       const d = tensor.data.byteOffset % 2 === 0 ? tensor.data : tensor.data.slice();

@@ -1,9 +1,10 @@
 import { ModelFileError } from "../../util/errors.ts";
 import { GGMLType, type HostTensor } from "../types.ts";
 import { ggmlTypeName, tensorByteSize, TensorShapeError } from "./ggml-types.ts";
+import { dequantizeBlocks } from "../../quant/ggml/decode.ts";
 
 /** Types `dequantize` can convert to f32. */
-export const DEQUANTIZE_TYPES: readonly GGMLType[] = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0];
+export const DEQUANTIZE_TYPES: readonly GGMLType[] = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q6_K];
 
 /** IEEE half (as its 16 bits) to the number it denotes, exactly: subnormals, ±0, ±inf and NaN included. */
 export function f16ToF32(h: number): number {
@@ -116,6 +117,7 @@ export function dequantize(t: HostTensor, file = "<tensor>"): Float32Array {
     case GGMLType.F16: return dequantizeF16(t.data, t.numel);
     case GGMLType.BF16: return dequantizeBF16(t.data, t.numel);
     case GGMLType.Q8_0: return dequantizeQ8_0(t.data, t.numel);
+    case GGMLType.Q4_0: case GGMLType.Q4_K: case GGMLType.Q6_K: return dequantizeBlocks(t.type, t.data, t.numel);
     default:
       throw new ModelFileError(
         file,
