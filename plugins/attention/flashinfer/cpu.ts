@@ -6,6 +6,7 @@
  * log-sum-exp in plan order. Cache layout per layer: [numBlocks, blockSize, numKvHeads, headDim].
  */
 import type { AttentionBatch, AttentionImpl, AttentionShape, Backend, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
+import { allocateF32KvCache, f32KvBytesPerToken } from "../common/f32-kv-cache.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
 import { attendBlock, TileState, type KernelParams } from "./kernel.ts";
 import type { FlashInferOptions } from "./options.ts";
@@ -31,15 +32,11 @@ export class FlashInferAttentionCpu implements AttentionImpl {
   }
 
   kvBytesPerToken(): number {
-    return 2 * this.shape.numLayers * this.shape.numKvHeads * this.shape.headDim * 4;
+    return f32KvBytesPerToken(this.shape);
   }
 
   allocateKvCache(numBlocks: number, blockSize: number): KVCache {
-    const { numLayers, numKvHeads, headDim } = this.shape;
-    const dims = [numBlocks, blockSize, numKvHeads, headDim];
-    const layers: Array<readonly [DeviceTensor, DeviceTensor]> = [];
-    for (let l = 0; l < numLayers; l++) layers.push([this.backend.empty(dims), this.backend.empty(dims)]);
-    return { numBlocks, blockSize, layers, bytesPerToken: this.kvBytesPerToken() };
+    return allocateF32KvCache(this.backend, this.shape, numBlocks, blockSize);
   }
 
   plan(batch: AttentionBatch): FlashInferPlan {

@@ -5,6 +5,7 @@
  * Cache layout per layer: [numBlocks, blockSize, numKvHeads, headDim] (as paged and flashinfer).
  */
 import type { AttentionBatch, AttentionImpl, AttentionShape, Backend, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
+import { allocateF32KvCache, f32KvBytesPerToken } from "../common/f32-kv-cache.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
 import { createBlockMask, type BlockMask } from "./block-mask.ts";
 import { generateKernel, type FlexKernel } from "./codegen.ts";
@@ -30,15 +31,11 @@ export class FlexAttentionCpu implements AttentionImpl {
   }
 
   kvBytesPerToken(): number {
-    return 2 * this.shape.numLayers * this.shape.numKvHeads * this.shape.headDim * 4;
+    return f32KvBytesPerToken(this.shape);
   }
 
   allocateKvCache(numBlocks: number, blockSize: number): KVCache {
-    const { numLayers, numKvHeads, headDim } = this.shape;
-    const dims = [numBlocks, blockSize, numKvHeads, headDim];
-    const layers: Array<readonly [DeviceTensor, DeviceTensor]> = [];
-    for (let l = 0; l < numLayers; l++) layers.push([this.backend.empty(dims), this.backend.empty(dims)]);
-    return { numBlocks, blockSize, layers, bytesPerToken: this.kvBytesPerToken() };
+    return allocateF32KvCache(this.backend, this.shape, numBlocks, blockSize);
   }
 
   plan(batch: AttentionBatch): FlexPlan {

@@ -1,4 +1,5 @@
 import { ModelFileError } from "../../util/errors.ts";
+import { HALF } from "../../quant/half.ts";
 import { GGMLType, type HostTensor } from "../types.ts";
 import { ggmlTypeName, tensorByteSize, TensorShapeError } from "./ggml-types.ts";
 import { dequantizeBlocks } from "../../quant/ggml/decode.ts";
@@ -8,12 +9,7 @@ export const DEQUANTIZE_TYPES: readonly GGMLType[] = [GGMLType.F32, GGMLType.F16
 
 /** IEEE half (as its 16 bits) to the number it denotes, exactly: subnormals, ±0, ±inf and NaN included. */
 export function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 31) return mant === 0 ? sign * Infinity : NaN;
-  return sign * (1024 + mant) * 2 ** (exp - 25);
+  return HALF[h & 0xffff]!;
 }
 
 /** f32 bit pattern (a u32) to IEEE half bits, rounding to nearest, ties to even; overflow gives ±inf. */
