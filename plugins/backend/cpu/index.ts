@@ -1,48 +1,65 @@
 import type { Backend, BackendOps, BackendPlugin, DType, DeviceTensor } from "../../../src/plugin/types.ts";
 import { CpuTensor, f32, i32 } from "./tensor.ts";
 import * as k from "./kernels.ts";
+import { createWasmKernels, type WasmKernels } from "./wasm-kernels.ts";
 
-const ops: BackendOps = {
-  embedding(out, table, ids, numTokens) {
-    const dim = table.shape[1]!;
-    const vocab = table.shape[0]!;
-    const idv = i32(ids);
-    for (let t = 0; t < numTokens; t++) {
-      const id = idv[t]!;
-      if (id < 0 || id >= vocab) throw new RangeError(`token id ${id} outside the vocabulary (0..${vocab - 1})`);
-    }
-    k.gatherRows(f32(out), f32(table), idv, numTokens, dim);
-  },
-  rmsNorm(out, x, weight, eps, numTokens) {
-    k.rmsNorm(f32(out), f32(x), f32(weight), eps, numTokens, weight.shape[0]!);
-  },
-  rope(x, positions, tables, numHeads, headDim, numTokens) {
-    k.rope(f32(x), i32(positions), f32(tables.cos), f32(tables.sin), tables.layout, tables.rotDim, numHeads, headDim, numTokens);
-  },
-  siluMul(out, gate, up, numTokens) {
-    k.siluMul(f32(out), f32(gate), f32(up), numTokens * out.shape[out.shape.length - 1]!);
-  },
-  addInPlace(out, x, numTokens) {
-    k.addInPlace(f32(out), f32(x), numTokens * out.shape[out.shape.length - 1]!);
-  },
-  gatherRows(out, x, rows, numRows) {
-    k.gatherRows(f32(out), f32(x), i32(rows), numRows, x.shape[x.shape.length - 1]!);
-  },
-  matmul(out, x, w, numRows) {
-    k.matmulF32(f32(out), f32(x), f32(w), numRows, w.shape[1]!, w.shape[0]!);
-  },
-};
+/** The ops over typed arrays; matmul runs in WebAssembly SIMD when the weights are resident there. */
+function makeOps(wasm: WasmKernels | null): BackendOps {
+  return {
+    embedding(out, table, ids, numTokens) {
+      const dim = table.shape[1]!;
+      const vocab = table.shape[0]!;
+      const idv = i32(ids);
+      for (let t = 0; t < numTokens; t++) {
+        const id = idv[t]!;
+        if (id < 0 || id >= vocab) throw new RangeError(`token id ${id} outside the vocabulary (0..${vocab - 1})`);
+      }
+      k.gatherRows(f32(out), f32(table), idv, numTokens, dim);
+    },
+    rmsNorm(out, x, weight, eps, numTokens) {
+      k.rmsNorm(f32(out), f32(x), f32(weight), eps, numTokens, weight.shape[0]!);
+    },
+    rope(x, positions, tables, numHeads, headDim, numTokens) {
+      k.rope(f32(x), i32(positions), f32(tables.cos), f32(tables.sin), tables.layout, tables.rotDim, numHeads, headDim, numTokens);
+    },
+    siluMul(out, gate, up, numTokens) {
+      k.siluMul(f32(out), f32(gate), f32(up), numTokens * out.shape[out.shape.length - 1]!);
+    },
+    addInPlace(out, x, numTokens) {
+      k.addInPlace(f32(out), f32(x), numTokens * out.shape[out.shape.length - 1]!);
+    },
+    gatherRows(out, x, rows, numRows) {
+      k.gatherRows(f32(out), f32(x), i32(rows), numRows, x.shape[x.shape.length - 1]!);
+    },
+    matmul(out, x, w, numRows) {
+      const wd = f32(w);
+      if (wasm && wasm.addressOf(wd) >= 0) wasm.matmulF32(f32(out), f32(x), wd, numRows, w.shape[1]!, w.shape[0]!);
+      else k.matmulF32(f32(out), f32(x), wd, numRows, w.shape[1]!, w.shape[0]!);
+    },
+  };
+}
 
 function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** The reference CPU backend: plain JavaScript over typed arrays, one thread. */
-class CpuBackend implements Backend {
+/**
+ * The reference CPU backend: plain JavaScript over typed arrays, one thread; matrix products in
+ * WebAssembly SIMD128 (weights placed in this instance's wasm memory at upload) where available.
+ */
+export class CpuBackend implements Backend {
   readonly name = "cpu";
-  readonly device = "CPU (JavaScript, 1 thread)";
-  readonly ops = ops;
+  readonly device: string;
+  readonly ops: BackendOps;
+  /** The wasm kernels over this instance's memory, or null (plain-JS matmul). */
+  readonly wasm: WasmKernels | null;
   private bytes = 0;
+
+  constructor(opts: { wasm?: boolean } = {}) {
+    this.wasm = opts.wasm === false ? null : createWasmKernels();
+    this.ops = makeOps(this.wasm);
+    this.device = this.wasm ? "CPU (JavaScript + WebAssembly SIMD128, 1 thread)" : "CPU (JavaScript, 1 thread)";
+  }
 
   empty(shape: readonly number[], dtype: DType = "f32"): DeviceTensor {
     const n = numel(shape);
@@ -52,6 +69,9 @@ class CpuBackend implements Backend {
   upload(data: Float32Array | Int32Array, shape: readonly number[]): DeviceTensor {
     if (numel(shape) !== data.length) throw new RangeError(`upload: ${data.length} elements for shape [${shape.join(", ")}]`);
     this.bytes += data.length * 4;
+    // Matrices (weights, embedding tables) live in wasm memory so matmul reads them in place.
+    const placed = this.wasm && data instanceof Float32Array && shape.length === 2 ? this.wasm.placeF32(data) : null;
+    if (placed) return new CpuTensor("f32", [...shape], placed);
     return new CpuTensor(data instanceof Float32Array ? "f32" : "i32", [...shape], data);
   }
   write(t: DeviceTensor, data: Float32Array | Int32Array): void {
@@ -75,7 +95,7 @@ class CpuBackend implements Backend {
 export const cpuBackendPlugin: BackendPlugin = {
   kind: "backend",
   name: "cpu",
-  description: "reference CPU backend in plain JavaScript (runs everywhere)",
+  description: "reference CPU backend in plain JavaScript (runs everywhere); matmul in WebAssembly SIMD128 where available",
   async probe() {
     return [];
   },

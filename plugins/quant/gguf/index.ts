@@ -4,6 +4,7 @@ import { dequantize } from "../../../src/loader/gguf/dequantize.ts";
 import { ggmlTypeName } from "../../../src/loader/gguf/ggml-types.ts";
 import { BLOCK_CODECS } from "../../../src/quant/ggml/decode.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
+import type { WasmKernels } from "../../backend/cpu/wasm-kernels.ts";
 import { matmulF16, matmulQ4_0, matmulQ8_0 } from "./cpu-kernels.ts";
 import { blockScratch, matmulBlocks, type BlockScratch } from "./block-kernels.ts";
 
@@ -33,6 +34,12 @@ export const ggufQuantPlugin: QuantPlugin = {
       throw new Error(`gguf cannot compute on tensor type ${ggmlTypeName(tensor.type)} (${tensor.name}); supported: ${SUPPORTED_NAMES}`);
     }
     if (tensor.type === GGMLType.Q8_0) {
+      const wasm = (backend as { wasm?: WasmKernels | null }).wasm;
+      // WebAssembly SIMD: the blocks are copied once into the backend's wasm memory (if they fit).
+      const resident = wasm && k % 32 === 0 ? wasm.placeBytes(tensor.data) : null;
+      if (wasm && resident) {
+        return { ...base, weightBytes: resident.byteLength, apply: (x, out, n) => wasm.matmulQ8_0(f32(out), f32(x), resident, n, k, m) };
+      }
       const bytes = tensor.data; // used in place: a view into the loaded file
       return { ...base, weightBytes: bytes.byteLength, apply: (x, out, n) => matmulQ8_0(f32(out), f32(x), bytes, n, k, m) };
     }

@@ -1,0 +1,148 @@
+// AssemblyScript source of kernels.wasm (built by scripts/build-wasm.sh; not TypeScript).
+// SIMD128 matrix products out[n*m] = x[n*k] · W[m*k]^T over a memory owned by the host.
+//
+// Every output is the same function of its x row and W row whatever n and the blocking:
+// four f32 lanes accumulate p ≡ 0..3 (mod 4) for p < k & ~3 (Q8_0: one f32x4 sum per block,
+// scaled by the block's d and added to four lanes), reduced as (l0 + l1) + (l2 + l3), then the
+// tail p ≥ k & ~3 is added one element at a time. No fused multiply-add is used.
+
+// @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
+
+function hsum(a: v128): f32 {
+  return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1)) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3));
+}
+
+function tailDot(s: f32, x: usize, w: usize, k4: i32, k: i32): f32 {
+  for (let p = k4; p < k; p++) s += load<f32>(x + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
+  return s;
+}
+
+/** f32 weights: 4 W rows × 2 x rows per pass (each weight vector loaded once per 2 rows). */
+export function matmulF32(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32): void {
+  const k4 = k & ~3;
+  const rk = <usize>k << 2;
+  let j = 0;
+  for (; j + 4 <= m; j += 4) {
+    const w0 = w + <usize>j * rk, w1 = w0 + rk, w2 = w1 + rk, w3 = w2 + rk;
+    let i = 0;
+    for (; i + 2 <= n; i += 2) {
+      const x0 = x + <usize>i * rk, x1 = x0 + rk;
+      let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a02 = f32x4.splat(0), a03 = f32x4.splat(0);
+      let a10 = f32x4.splat(0), a11 = f32x4.splat(0), a12 = f32x4.splat(0), a13 = f32x4.splat(0);
+      for (let p = 0; p < k4; p += 4) {
+        const o = <usize>p << 2;
+        const b0 = v128.load(w0 + o), b1 = v128.load(w1 + o), b2 = v128.load(w2 + o), b3 = v128.load(w3 + o);
+        const c0 = v128.load(x0 + o), c1 = v128.load(x1 + o);
+        a00 = f32x4.add(a00, f32x4.mul(c0, b0)); a01 = f32x4.add(a01, f32x4.mul(c0, b1));
+        a02 = f32x4.add(a02, f32x4.mul(c0, b2)); a03 = f32x4.add(a03, f32x4.mul(c0, b3));
+        a10 = f32x4.add(a10, f32x4.mul(c1, b0)); a11 = f32x4.add(a11, f32x4.mul(c1, b1));
+        a12 = f32x4.add(a12, f32x4.mul(c1, b2)); a13 = f32x4.add(a13, f32x4.mul(c1, b3));
+      }
+      let o = out + ((<usize>i * <usize>m + <usize>j) << 2);
+      store<f32>(o, tailDot(hsum(a00), x0, w0, k4, k)); store<f32>(o + 4, tailDot(hsum(a01), x0, w1, k4, k));
+      store<f32>(o + 8, tailDot(hsum(a02), x0, w2, k4, k)); store<f32>(o + 12, tailDot(hsum(a03), x0, w3, k4, k));
+      o += <usize>m << 2;
+      store<f32>(o, tailDot(hsum(a10), x1, w0, k4, k)); store<f32>(o + 4, tailDot(hsum(a11), x1, w1, k4, k));
+      store<f32>(o + 8, tailDot(hsum(a12), x1, w2, k4, k)); store<f32>(o + 12, tailDot(hsum(a13), x1, w3, k4, k));
+    }
+    for (; i < n; i++) {
+      const x0 = x + <usize>i * rk;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      for (let p = 0; p < k4; p += 4) {
+        const o = <usize>p << 2;
+        const c0 = v128.load(x0 + o);
+        a0 = f32x4.add(a0, f32x4.mul(c0, v128.load(w0 + o))); a1 = f32x4.add(a1, f32x4.mul(c0, v128.load(w1 + o)));
+        a2 = f32x4.add(a2, f32x4.mul(c0, v128.load(w2 + o))); a3 = f32x4.add(a3, f32x4.mul(c0, v128.load(w3 + o)));
+      }
+      const o = out + ((<usize>i * <usize>m + <usize>j) << 2);
+      store<f32>(o, tailDot(hsum(a0), x0, w0, k4, k)); store<f32>(o + 4, tailDot(hsum(a1), x0, w1, k4, k));
+      store<f32>(o + 8, tailDot(hsum(a2), x0, w2, k4, k)); store<f32>(o + 12, tailDot(hsum(a3), x0, w3, k4, k));
+    }
+  }
+  for (; j < m; j++) {
+    const w0 = w + <usize>j * rk;
+    for (let i = 0; i < n; i++) {
+      const x0 = x + <usize>i * rk;
+      let a0 = f32x4.splat(0);
+      for (let p = 0; p < k4; p += 4) {
+        const o = <usize>p << 2;
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + o), v128.load(w0 + o)));
+      }
+      store<f32>(out + ((<usize>i * <usize>m + <usize>j) << 2), tailDot(hsum(a0), x0, w0, k4, k));
+    }
+  }
+}
+
+/** IEEE half → f32 (exact for all 65536 patterns). */
+function f16(h: u32): f32 {
+  const sign = (h & 0x8000) << 16;
+  const e = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (e == 0) {
+    const v = <f32>mant * reinterpret<f32>(0x33800000); // 2^-24, exact
+    return sign ? -v : v;
+  }
+  if (e == 31) return reinterpret<f32>(sign | 0x7f800000 | (mant << 13));
+  return reinterpret<f32>(sign | ((e + 112) << 23) | (mant << 13));
+}
+
+/** Eight int8 → two f32x4 (low and high halves of an i16x8). */
+function q8lo(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v))); }
+function q8hi(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(v))); }
+function q8lo2(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(v))); }
+function q8hi2(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(v))); }
+
+/** Σ over one 32-wide block of x · q, in a fixed order (8 products added one after another). */
+function blockDot(xb: usize, q0: v128, q1: v128, q2: v128, q3: v128, q4: v128, q5: v128, q6: v128, q7: v128): v128 {
+  let s = f32x4.mul(v128.load(xb), q0);
+  s = f32x4.add(s, f32x4.mul(v128.load(xb + 16), q1));
+  s = f32x4.add(s, f32x4.mul(v128.load(xb + 32), q2));
+  s = f32x4.add(s, f32x4.mul(v128.load(xb + 48), q3));
+  s = f32x4.add(s, f32x4.mul(v128.load(xb + 64), q4));
+  s = f32x4.add(s, f32x4.mul(v128.load(xb + 80), q5));
+  s = f32x4.add(s, f32x4.mul(v128.load(xb + 96), q6));
+  s = f32x4.add(s, f32x4.mul(v128.load(xb + 112), q7));
+  return s;
+}
+
+/**
+ * Q8_0 weights (k a multiple of 32; rows of k/32 blocks of 34 bytes: f16 d, 32 int8): each
+ * weight block is widened to f32 once and used for 2 x rows.
+ */
+export function matmulQ8_0(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32): void {
+  const nb = k >> 5;
+  const rowBytes = <usize>nb * 34;
+  const rk = <usize>k << 2;
+  for (let j = 0; j < m; j++) {
+    const wr = w + <usize>j * rowBytes;
+    let i = 0;
+    for (; i + 2 <= n; i += 2) {
+      const x0 = x + <usize>i * rk, x1 = x0 + rk;
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+      for (let b = 0; b < nb; b++) {
+        const wb = wr + <usize>b * 34;
+        const d = f32x4.splat(f16(<u32>load<u16>(wb)));
+        const v0 = v128.load(wb + 2), v1 = v128.load(wb + 18);
+        const q0 = q8lo(v0), q1 = q8hi(v0), q2 = q8lo2(v0), q3 = q8hi2(v0);
+        const q4 = q8lo(v1), q5 = q8hi(v1), q6 = q8lo2(v1), q7 = q8hi2(v1);
+        const xo = <usize>b << 7;
+        a0 = f32x4.add(a0, f32x4.mul(blockDot(x0 + xo, q0, q1, q2, q3, q4, q5, q6, q7), d));
+        a1 = f32x4.add(a1, f32x4.mul(blockDot(x1 + xo, q0, q1, q2, q3, q4, q5, q6, q7), d));
+      }
+      const o = out + ((<usize>i * <usize>m + <usize>j) << 2);
+      store<f32>(o, hsum(a0));
+      store<f32>(o + (<usize>m << 2), hsum(a1));
+    }
+    for (; i < n; i++) {
+      const x0 = x + <usize>i * rk;
+      let a0 = f32x4.splat(0);
+      for (let b = 0; b < nb; b++) {
+        const wb = wr + <usize>b * 34;
+        const d = f32x4.splat(f16(<u32>load<u16>(wb)));
+        const v0 = v128.load(wb + 2), v1 = v128.load(wb + 18);
+        a0 = f32x4.add(a0, f32x4.mul(blockDot(x0 + (<usize>b << 7), q8lo(v0), q8hi(v0), q8lo2(v0), q8hi2(v0), q8lo(v1), q8hi(v1), q8lo2(v1), q8hi2(v1)), d));
+      }
+      store<f32>(out + ((<usize>i * <usize>m + <usize>j) << 2), hsum(a0));
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { createWasmKernels, wasmSimdAvailable } from "../../../plugins/backend/cpu/wasm-kernels.ts";
+import { cpuBackendPlugin } from "../../../plugins/backend/cpu/index.ts";
+import { f16ToF32 } from "../../../src/loader/gguf/dequantize.ts";
+import { Prng } from "../../../src/sampling/prng.ts";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+const rand = (r: Prng, n: number) => Float32Array.from({ length: n }, () => r.nextFloat() * 2 - 1);
+const SHAPES = [[1, 1, 1], [1, 3, 2], [3, 7, 5], [4, 16, 4], [5, 33, 9], [9, 64, 13], [7, 130, 6], [32, 96, 31], [33, 67, 17]] as const;
+
+/** f32 → f16 bits (round to nearest even; normal range only, enough for test scales). */
+function toF16(v: number): number {
+  const f = new Float32Array([v]), u = new Uint32Array(f.buffer)[0]!;
+  const sign = (u >>> 16) & 0x8000, e = ((u >>> 23) & 0xff) - 112, mant = u & 0x7fffff;
+  if (e <= 0) return sign;
+  let h = sign | (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+  return h;
+}
+
+/** Q8_0 blocks for m rows of k values, and the dequantized f32 weights they stand for. */
+function q8(r: Prng, m: number, k: number): { bytes: Uint8Array; deq: Float64Array } {
+  const nb = k / 32, bytes = new Uint8Array(m * nb * 34), deq = new Float64Array(m * k);
+  for (let j = 0; j < m; j++) {
+    for (let b = 0; b < nb; b++) {
+      const at = (j * nb + b) * 34, h = toF16(0.001 + r.nextFloat() * 0.05), d = f16ToF32(h);
+      bytes[at] = h & 0xff; bytes[at + 1] = h >>> 8;
+      for (let p = 0; p < 32; p++) {
+        const q = Math.floor(r.nextFloat() * 255) - 127;
+        bytes[at + 2 + p] = q & 0xff;
+        deq[j * k + b * 32 + p] = d * q;
+      }
+    }
+  }
+  return { bytes, deq };
+}
+
+function checkAgainstF64(out: Float32Array, x: Float32Array, w: ArrayLike<number>, n: number, k: number, m: number, tag: string): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let s = 0, abs = 0;
+      for (let p = 0; p < k; p++) { s += x[i * k + p]! * w[j * k + p]!; abs += Math.abs(x[i * k + p]! * w[j * k + p]!); }
+      // f32 accumulation: error bounded by about k ulp of the absolute sum.
+      expect(Math.abs(out[i * m + j]! - s), `${tag} ${n}x${k}x${m} [${i},${j}]`).toBeLessThanOrEqual(abs * k * 2 ** -23 + 1e-30);
+    }
+  }
+}
+
+/** Stable digest of the bits, to compare runs across runtimes. */
+const digest = (a: Float32Array) => createHash("sha256").update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest("hex").slice(0, 16);
+
+describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels", () => {
+  it("f32 matmul against an f64 reference on odd shapes; batched bits equal single-row bits", () => {
+    const r = new Prng(11), K = createWasmKernels()!;
+    for (const [n, k, m] of SHAPES) {
+      const x = rand(r, n * k), w = K.placeF32(rand(r, m * k))!, out = new Float32Array(n * m);
+      K.matmulF32(out, x, w, n, k, m);
+      checkAgainstF64(out, x, w, n, k, m, "f32");
+      for (let i = 0; i < n; i++) {
+        const one = new Float32Array(m);
+        K.matmulF32(one, x.subarray(i * k, (i + 1) * k), w, 1, k, m);
+        expect(Array.from(one), `row ${i} alone`).toEqual(Array.from(out.subarray(i * m, (i + 1) * m)));
+      }
+      // A different batch around the same row (row 0 placed last of 3) gives the same bits.
+      if (n >= 1) {
+        const xb = new Float32Array(3 * k);
+        xb.set(rand(r, 2 * k)); xb.set(x.subarray(0, k), 2 * k);
+        const ob = new Float32Array(3 * m);
+        K.matmulF32(ob, xb, w, 3, k, m);
+        expect(Array.from(ob.subarray(2 * m))).toEqual(Array.from(out.subarray(0, m)));
+      }
+    }
+  });
+
+  it("q8_0 matmul against an f64 reference on odd n and m; batched bits equal single-row bits", () => {
+    const r = new Prng(12), K = createWasmKernels()!;
+    for (const [n, k, m] of [[1, 32, 1], [3, 64, 5], [5, 96, 9], [8, 160, 7], [33, 32, 3]] as const) {
+      const x = rand(r, n * k), { bytes, deq } = q8(r, m, k), w = K.placeBytes(bytes)!, out = new Float32Array(n * m);
+      K.matmulQ8_0(out, x, w, n, k, m);
+      checkAgainstF64(out, x, deq, n, k, m, "q8_0");
+      for (let i = 0; i < n; i++) {
+        const one = new Float32Array(m);
+        K.matmulQ8_0(one, x.subarray(i * k, (i + 1) * k), w, 1, k, m);
+        expect(Array.from(one), `row ${i} alone`).toEqual(Array.from(out.subarray(i * m, (i + 1) * m)));
+      }
+    }
+  });
+
+  it("weights stay valid across memory growth; backends do not share memory", async () => {
+    const r = new Prng(13), K = createWasmKernels()!, K2 = createWasmKernels()!;
+    const w = K.placeF32(rand(r, 4 * 8))!, x = rand(r, 8), a = new Float32Array(4), b = new Float32Array(4);
+    K.matmulF32(a, x, w, 1, 8, 4);
+    K.placeF32(new Float32Array(3 << 20)); // grows the memory by 12 MiB
+    K.matmulF32(b, x, w, 1, 8, 4);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    expect(K2.addressOf(w)).toBe(-1);
+    expect(() => K2.matmulF32(b, x, w, 1, 8, 4)).toThrow(/not resident/);
+  });
+
+  it("the cpu backend routes matmul through wasm and matches the JS kernel within f32 rounding", async () => {
+    const r = new Prng(14);
+    const wasmBe = await cpuBackendPlugin.create({} as never), jsBe = new (wasmBe.constructor as new (o: { wasm: boolean }) => typeof wasmBe)({ wasm: false });
+    expect(wasmBe.device).toMatch(/WebAssembly/);
+    const [n, k, m] = [6, 45, 11], xv = rand(r, n * k), wv = rand(r, m * k);
+    const outs: Float32Array[] = [];
+    for (const be of [wasmBe, jsBe]) {
+      const w = be.upload(wv, [m, k]), x = be.upload(xv, [n * k]), out = be.empty([n, m]);
+      be.ops.matmul(out, x, w, n);
+      outs.push((await be.read(out)) as Float32Array);
+    }
+    for (let i = 0; i < n * m; i++) expect(Math.abs(outs[0]![i]! - outs[1]![i]!)).toBeLessThan(1e-5);
+  });
+
+  it("fixed bits on every runtime (Bun, Deno and Node run the same wasm)", () => {
+    const r = new Prng(15), K = createWasmKernels()!;
+    const [n, k, m] = [5, 67, 13], x = rand(r, n * k), w = K.placeF32(rand(r, m * k))!, out = new Float32Array(n * m);
+    K.matmulF32(out, x, w, n, k, m);
+    const { bytes } = q8(r, 7, 64), wq = K.placeBytes(bytes)!, xq = rand(r, 3 * 64), oq = new Float32Array(3 * 7);
+    K.matmulQ8_0(oq, xq, wq, 3, 64, 7);
+    // Recorded under Node 20 (vitest); bun test must print the same digests.
+    expect([digest(out), digest(oq)]).toEqual(EXPECTED_DIGESTS);
+  });
+});
+
+const EXPECTED_DIGESTS = ["b5dce6b486f9c1c9", "c5ccece97ad72caf"];
+
+describe("kernels.wasm is built from its source", () => {
+  const asc = join(ROOT, "node_modules", "assemblyscript", "bin", "asc.js");
+  it.skipIf(!existsSync(asc))("scripts/build-wasm.sh reproduces the committed kernels.wasm byte for byte", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wasm-build-"));
+    try {
+      execFileSync("bash", [join(ROOT, "scripts/build-wasm.sh"), join(dir, "kernels.wasm")], { cwd: ROOT, stdio: "pipe" });
+      const built = readFileSync(join(dir, "kernels.wasm")), committed = readFileSync(join(ROOT, "plugins/backend/cpu/wasm/kernels.wasm"));
+      expect(built.equals(committed), "kernels.wasm is stale: run scripts/build-wasm.sh").toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  if (!existsSync(asc)) it("(skipped: assemblyscript is not installed, so kernels.wasm cannot be rebuilt here)", () => {});
+});
