@@ -1,7 +1,7 @@
 import { ModelFileError } from "../util/errors.ts";
 import { BaseTokenizer } from "./base-tokenizer.ts";
 import { bytesToUnicode, unicodeCharToByte } from "./byte-unicode.ts";
-import { MergeQueue } from "./merge-queue.ts";
+import { applyMerges, MergeQueue } from "./merge-queue.ts";
 import { PreTokenizer, type PreTokenizerSpec } from "./pre-tokenizers.ts";
 import type { Fragment } from "./special-tokens.ts";
 import { TokenType, type Vocab } from "./vocab.ts";
@@ -93,16 +93,7 @@ export class BpeTokenizer extends BaseTokenizer {
     };
     for (let i = 1; i < n; i++) tryAdd(i - 1, i);
 
-    while (queue.pop()) {
-      const { left, right, size } = queue;
-      if (len[left] === 0 || len[right] === 0 || len[left]! + len[right]! !== size) continue;
-      len[left] = size;
-      len[right] = 0;
-      next[left] = next[right]!;
-      if (next[right]! >= 0) prev[next[right]!] = left;
-      tryAdd(prev[left]!, left);
-      tryAdd(left, next[left]!);
-    }
+    applyMerges(queue, len, prev, next, tryAdd);
 
     const ids: number[] = [];
     for (let i = 0; i !== -1 && n > 0; i = next[i]!) {

@@ -85,3 +85,23 @@ export class MergeQueue {
     this.heap = grown(this.heap, (k) => new Int32Array(k));
   }
 }
+
+/**
+ * Pop merges best-first until none is left: symbols live in a linked list (prev/next over start
+ * indices, len 0 = merged away); a popped pair whose sizes changed since it was queued is stale and
+ * skipped. After each merge, `tryAdd` queues the new neighbouring pairs. Shared by SPM and BPE.
+ */
+export function applyMerges(
+  queue: MergeQueue, len: number[], prev: number[], next: number[], tryAdd: (left: number, right: number) => void,
+): void {
+  while (queue.pop()) {
+    const { left, right, size } = queue;
+    if (len[left] === 0 || len[right] === 0 || len[left]! + len[right]! !== size) continue;
+    len[left] = size;
+    len[right] = 0;
+    next[left] = next[right]!;
+    if (next[right]! >= 0) prev[next[right]!] = left;
+    tryAdd(prev[left]!, left);
+    tryAdd(left, next[left]!);
+  }
+}

@@ -1,6 +1,6 @@
 import { LlmError } from "../util/errors.ts";
 import { BaseTokenizer } from "./base-tokenizer.ts";
-import { MergeQueue } from "./merge-queue.ts";
+import { applyMerges, MergeQueue } from "./merge-queue.ts";
 import type { Fragment } from "./special-tokens.ts";
 import { TokenType, type Vocab } from "./vocab.ts";
 
@@ -84,16 +84,7 @@ export class SpmTokenizer extends BaseTokenizer {
     };
     for (let i = 1; i < count; i++) tryAdd(i - 1, i);
 
-    while (queue.pop()) {
-      const { left, right, size } = queue;
-      if (len[left] === 0 || len[right] === 0 || len[left]! + len[right]! !== size) continue;
-      len[left] = size;
-      len[right] = 0;
-      next[left] = next[right]!;
-      if (next[right]! >= 0) prev[next[right]!] = left;
-      tryAdd(prev[left]!, left);
-      tryAdd(left, next[left]!);
-    }
+    applyMerges(queue, len, prev, next, tryAdd);
 
     for (let i = 0; i !== -1; i = next[i]!) {
       const piece = text.slice(start[i], start[i]! + len[i]!);
