@@ -19,6 +19,7 @@ export function addModelSourceOptions(cmd: Command): Command {
 export function addEngineOptions(cmd: Command): Command {
   return cmd
     .option("--backend <name>", "backend plugin (cpu)")
+    .option("--threads <n>", "threads for the cpu backend's kernels (default: all available cores)", int("--threads", 1))
     .option("--attention <name>", "attention plugin: paged, flashinfer, flex")
     .option("--quant <name>", "quantization plugin: auto, none, gguf, int8, int8-dynamic, int4 (g32), int4-g64, int4-g128, fp8, fp8-e5m2")
     .option("--plugin <module>", "load a third-party plugin from a path or package (repeatable)", collect)
@@ -51,7 +52,7 @@ export function addSamplingOptions(cmd: Command): Command {
 
 export interface CommonOpts {
   registry?: string; modelsDir?: string; tokenizer?: string;
-  backend?: string; attention?: string; quant?: string; plugin?: string[]; explain?: boolean;
+  backend?: string; threads?: number; attention?: string; quant?: string; plugin?: string[]; explain?: boolean;
   maxModelLen?: number; maxNumSeqs?: number; maxNumBatchedTokens?: number; blockSize?: number; kvCacheMemory?: number; kvCacheDtype?: string;
   enablePrefixCaching?: boolean; schedulingPolicy?: "fcfs" | "priority";
   temperature?: number; topP?: number; topK?: number; minP?: number; repetitionPenalty?: number;

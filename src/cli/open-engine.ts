@@ -13,6 +13,7 @@ export async function openEngine(spec: ModelSpec, o: CommonOpts): Promise<LLMEng
     plugins: Object.fromEntries(Object.entries(plugins).filter(([, v]) => v !== undefined)),
     ...(o.maxModelLen !== undefined ? { maxModelLen: o.maxModelLen } : {}),
     ...(o.kvCacheDtype !== undefined ? { kvCacheDtype: o.kvCacheDtype } : {}),
+    ...(o.threads !== undefined ? { threads: o.threads } : {}),
     onProgress: (p) => bar.update(p),
   });
   bar.done();

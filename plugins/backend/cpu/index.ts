@@ -2,6 +2,7 @@ import type { Backend, BackendOps, BackendPlugin, DType, DeviceTensor } from "..
 import { CpuTensor, f32, i32 } from "./tensor.ts";
 import * as k from "./kernels.ts";
 import { createWasmKernels, type WasmKernels } from "./wasm-kernels.ts";
+import { availableParallelism } from "node:os";
 
 /** The ops over typed arrays; matmul runs in WebAssembly SIMD when the weights are resident there. */
 function makeOps(wasm: WasmKernels | null): BackendOps {
@@ -43,9 +44,19 @@ function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** The cores this process may use (the default thread count). */
+export function defaultThreads(): number {
+  try {
+    return Math.max(1, availableParallelism());
+  } catch {
+    return Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
+  }
+}
+
 /**
- * The reference CPU backend: plain JavaScript over typed arrays, one thread; matrix products in
- * WebAssembly SIMD128 (weights placed in this instance's wasm memory at upload) where available.
+ * The reference CPU backend: plain JavaScript over typed arrays; matrix products in WebAssembly
+ * SIMD128 (weights placed in this instance's wasm memory at upload) where available, split over
+ * `threads` threads (a persistent worker pool over that shared memory) when large enough.
  */
 export class CpuBackend implements Backend {
   readonly name = "cpu";
@@ -55,10 +66,13 @@ export class CpuBackend implements Backend {
   readonly wasm: WasmKernels | null;
   private bytes = 0;
 
-  constructor(opts: { wasm?: boolean } = {}) {
-    this.wasm = opts.wasm === false ? null : createWasmKernels();
+  constructor(opts: { wasm?: boolean; threads?: number } = {}) {
+    const threads = opts.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+    this.wasm = opts.wasm === false ? null : createWasmKernels(threads);
     this.ops = makeOps(this.wasm);
-    this.device = this.wasm ? "CPU (JavaScript + WebAssembly SIMD128, 1 thread)" : "CPU (JavaScript, 1 thread)";
+    const t = this.wasm ? this.wasm.threads : 1;
+    this.device = this.wasm ? `CPU (JavaScript + WebAssembly SIMD128, ${t} thread${t > 1 ? "s" : ""})` : "CPU (JavaScript, 1 thread)";
   }
 
   empty(shape: readonly number[], dtype: DType = "f32"): DeviceTensor {
@@ -88,6 +102,7 @@ export class CpuBackend implements Backend {
     return this.bytes;
   }
   dispose(): void {
+    this.wasm?.dispose();
     this.bytes = 0;
   }
 }
@@ -99,7 +114,7 @@ export const cpuBackendPlugin: BackendPlugin = {
   async probe() {
     return [];
   },
-  async create() {
-    return new CpuBackend();
+  async create(opts) {
+    return new CpuBackend({ threads: opts.threads ?? defaultThreads() });
   },
 };

@@ -2,10 +2,13 @@
  * WebAssembly SIMD128 matrix products (wasm/kernels.wasm, built from wasm/kernels.ts by
  * scripts/build-wasm.sh). Each instance owns one shared WebAssembly.Memory: weights are placed
  * in it once and stay there (views into shared memory survive memory.grow); activations and
- * outputs are copied through a scratch region per call. The plain-JS kernels stay the fallback
- * where WebAssembly SIMD is unavailable.
+ * outputs are copied through a scratch region per call. Products large enough to pay for it are
+ * split by output columns over a persistent pool of worker threads sharing that memory
+ * (thread-pool.ts), started on first use. The plain-JS kernels stay the fallback where
+ * WebAssembly SIMD is unavailable.
  */
 import { readFileSync } from "node:fs";
+import { WasmThreadPool, type KernelFn } from "./thread-pool.ts";
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // must match --maximumMemory in scripts/build-wasm.sh
@@ -44,23 +47,29 @@ export function wasmSimdAvailable(): boolean {
   return kernelsModule() !== null;
 }
 
-interface Exports {
-  matmulF32(out: number, x: number, w: number, n: number, k: number, m: number): void;
-  matmulQ8_0(out: number, x: number, w: number, n: number, k: number, m: number): void;
-}
+/** The matrix-product kernels of kernels.wasm, all (out, x, w, n, k, m, j0, j1): columns j0..j1 of x · W^T. */
+export const KERNEL_NAMES = ["matmulF32", "matmulQ8_0"] as const;
+export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/** Multiply-adds below which a product runs on the calling thread alone (waking the pool costs ~10-30 µs). */
+const PARALLEL_MIN_MACS = 1 << 18;
 
 /** The kernels over one memory. Create with createWasmKernels(); one per backend instance. */
 export class WasmKernels {
   private readonly memory: WebAssembly.Memory;
-  private readonly fn: Exports;
+  private readonly fn: Record<KernelName, KernelFn>;
+  private pool: WasmThreadPool | null = null;
   /** Weights live in [PAGE, top); the scratch region for x and out starts at top. */
   private top = PAGE;
   private heap!: Float32Array;
   private readonly resident = new WeakMap<object, number>();
 
-  constructor(module: WebAssembly.Module) {
+  /** `threads`: how many threads large products use (the calling one included). */
+  constructor(private readonly module: WebAssembly.Module, private numThreads = 1) {
+    const threads = numThreads;
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-    this.fn = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Exports;
+    this.fn = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Record<KernelName, KernelFn>;
     this.refresh();
   }
 
@@ -115,12 +124,34 @@ export class WasmKernels {
     return this.resident.get(view) ?? -1;
   }
 
-  private call(which: "matmulF32" | "matmulQ8_0", out: Float32Array, x: Float32Array, wAt: number, n: number, k: number, m: number): void {
+  /**
+   * out[n*m] = x[n*k] · W^T with kernel `which` over weights resident at wAt: x is copied into the
+   * scratch region, the product runs (over the pool when large), out is copied back.
+   */
+  call(which: KernelName, out: Float32Array, x: Float32Array, wAt: number, n: number, k: number, m: number): void {
     const xAt = this.top, outAt = xAt + Math.ceil((n * k * 4) / 64) * 64;
     this.ensure(outAt + n * m * 4);
     this.heap.set(x.subarray(0, n * k), xAt >> 2);
-    this.fn[which](outAt, xAt, wAt, n, k, m);
+    const fn = this.fn[which];
+    if (this.threads > 1 && n * k * m >= PARALLEL_MIN_MACS && m >= 8 * this.threads) {
+      this.pool ??= new WasmThreadPool(this.module, this.memory, KERNEL_NAMES, this.threads);
+      this.pool.run(KERNEL_NAMES.indexOf(which), fn, outAt, xAt, wAt, n, k, m);
+    } else {
+      fn(outAt, xAt, wAt, n, k, m, 0, m);
+    }
     out.set(this.heap.subarray(outAt >> 2, (outAt >> 2) + n * m));
+  }
+
+  /** Ends the worker threads (if any were started); the instance stays usable on one thread. */
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
+    this.numThreads = 1;
+  }
+
+  /** Threads that large products run on (the calling one included). */
+  get threads(): number {
+    return this.numThreads;
   }
 
   /** out[n*m] = x[n*k] · w[m*k]^T; w must come from placeF32 on this instance. */
@@ -139,7 +170,7 @@ export class WasmKernels {
 }
 
 /** A new kernels instance with its own memory, or null where WebAssembly SIMD is unavailable. */
-export function createWasmKernels(): WasmKernels | null {
+export function createWasmKernels(threads = 1): WasmKernels | null {
   const mod = kernelsModule();
-  return mod ? new WasmKernels(mod) : null;
+  return mod ? new WasmKernels(mod, threads) : null;
 }

@@ -1,5 +1,7 @@
 // AssemblyScript source of kernels.wasm (built by scripts/build-wasm.sh; not TypeScript).
 // SIMD128 matrix products out[n*m] = x[n*k] · W[m*k]^T over a memory owned by the host.
+// Each call computes output columns j0..j1-1 (for all n rows): the host's thread pool gives each
+// thread its own column range of the same product, over one shared memory.
 //
 // Every output is the same function of its x row and W row whatever n and the blocking:
 // four f32 lanes accumulate p ≡ 0..3 (mod 4) for p < k & ~3 (Q8_0: one f32x4 sum per block,
@@ -18,11 +20,11 @@ function tailDot(s: f32, x: usize, w: usize, k4: i32, k: i32): f32 {
 }
 
 /** f32 weights: 4 W rows × 2 x rows per pass (each weight vector loaded once per 2 rows). */
-export function matmulF32(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32): void {
+export function matmulF32(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
   const k4 = k & ~3;
   const rk = <usize>k << 2;
-  let j = 0;
-  for (; j + 4 <= m; j += 4) {
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
     const w0 = w + <usize>j * rk, w1 = w0 + rk, w2 = w1 + rk, w3 = w2 + rk;
     let i = 0;
     for (; i + 2 <= n; i += 2) {
@@ -59,7 +61,7 @@ export function matmulF32(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32
       store<f32>(o + 8, tailDot(hsum(a2), x0, w2, k4, k)); store<f32>(o + 12, tailDot(hsum(a3), x0, w3, k4, k));
     }
   }
-  for (; j < m; j++) {
+  for (; j < j1; j++) {
     const w0 = w + <usize>j * rk;
     for (let i = 0; i < n; i++) {
       const x0 = x + <usize>i * rk;
@@ -109,11 +111,11 @@ function blockDot(xb: usize, q0: v128, q1: v128, q2: v128, q3: v128, q4: v128, q
  * Q8_0 weights (k a multiple of 32; rows of k/32 blocks of 34 bytes: f16 d, 32 int8): each
  * weight block is widened to f32 once and used for 2 x rows.
  */
-export function matmulQ8_0(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32): void {
+export function matmulQ8_0(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
   const nb = k >> 5;
   const rowBytes = <usize>nb * 34;
   const rk = <usize>k << 2;
-  for (let j = 0; j < m; j++) {
+  for (let j = j0; j < j1; j++) {
     const wr = w + <usize>j * rowBytes;
     let i = 0;
     for (; i + 2 <= n; i += 2) {
