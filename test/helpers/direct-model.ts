@@ -6,14 +6,14 @@ import { pagedAttentionPlugin } from "../../plugins/attention/paged/index.ts";
 import { noneQuantPlugin } from "../../plugins/quant/none/index.ts";
 import { ggufQuantPlugin } from "../../plugins/quant/gguf/index.ts";
 import { singleRequestInput } from "../../src/runner/model-input.ts";
-import type { QuantPlugin } from "../../src/plugin/types.ts";
+import type { Backend, QuantPlugin } from "../../src/plugin/types.ts";
 
 /** Load a model without the engine and run one sequence greedily through contiguous blocks. */
-export async function directModel(path: string, opts: { tokenizerPath?: string; quant?: QuantPlugin } = {}) {
+export async function directModel(path: string, opts: { tokenizerPath?: string; quant?: QuantPlugin; backend?: Backend } = {}) {
   const ck = await loadCheckpoint(path, opts.tokenizerPath ? { tokenizerPath: opts.tokenizerPath } : {});
   const vocab = ck.tensors.get("token_embd.weight")!.dims[1]!;
   const config = architectureOf(ck).config(ck, vocab);
-  const backend = await cpuBackendPlugin.create({});
+  const backend = opts.backend ?? (await cpuBackendPlugin.create({}));
   const maxLen = Math.min(config.contextLength, 1024);
   const model = LlamaModel.load(ck, config, backend, opts.quant ?? noneQuantPlugin, maxLen);
   const shape = { numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim, smScale: 1 / Math.sqrt(config.headDim), slidingWindow: null };

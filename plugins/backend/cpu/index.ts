@@ -66,13 +66,20 @@ export class CpuBackend implements Backend {
   readonly wasm: WasmKernels | null;
   private bytes = 0;
 
-  constructor(opts: { wasm?: boolean; threads?: number } = {}) {
+  /**
+   * `threads`: threads for large matrix products (default 1). `kernels`: a kernels object to use
+   * instead of this backend's own WebAssembly ones (the cpu-native backend passes its addon's),
+   * with the `device` text to go with it. The backend is still named "cpu": its tensors are cpu
+   * tensors, and the attention and quant plugins' cpu implementations serve it unchanged.
+   */
+  constructor(opts: { wasm?: boolean; threads?: number; kernels?: { kernels: WasmKernels; device: string } } = {}) {
     const threads = opts.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
-    this.wasm = opts.wasm === false ? null : createWasmKernels(threads);
+    this.wasm = opts.kernels ? opts.kernels.kernels : opts.wasm === false ? null : createWasmKernels(threads);
     this.ops = makeOps(this.wasm);
     const t = this.wasm ? this.wasm.threads : 1;
-    this.device = this.wasm ? `CPU (JavaScript + WebAssembly SIMD128, ${t} thread${t > 1 ? "s" : ""})` : "CPU (JavaScript, 1 thread)";
+    this.device = opts.kernels?.device ??
+      (this.wasm ? `CPU (JavaScript + WebAssembly SIMD128, ${t} thread${t > 1 ? "s" : ""})` : "CPU (JavaScript, 1 thread)");
   }
 
   empty(shape: readonly number[], dtype: DType = "f32"): DeviceTensor {

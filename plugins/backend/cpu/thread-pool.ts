@@ -1,24 +1,30 @@
 /**
  * A persistent pool of worker threads over one shared WebAssembly memory (no worker is spawned
- * per op). run() posts one kernel call; every thread, the calling one included, computes its own
- * range of output columns, and run() returns when all are done. The split depends only on m and
- * the thread count, and each output element is computed the same way whatever its range, so
- * results do not depend on the number of threads.
+ * per op). run() posts one kernel call split into chunks of output columns; every thread, the
+ * calling one included, claims chunks from a shared counter until none are left, so a worker that
+ * the OS has not scheduled costs nothing but its share of speed-up (the caller does its chunks).
+ * Each output element is computed the same way whatever chunk it falls in, so results do not
+ * depend on the number of threads or on who computed what.
  *
- * Control block (Int32Array over a SharedArrayBuffer): GEN generation, DONE workers finished,
- * FN kernel index, STOP, then ARGS: out, x, w (wasm addresses, read as unsigned), n, k, m, align.
+ * Control block (Int32Array over a SharedArrayBuffer): GEN generation (workers sleep on it),
+ * NEXT the claim counter, DONE chunks finished, STOP, FN kernel index, ARGS out, x, w (wasm
+ * addresses, read as unsigned), n, k, m; CHUNK columns per chunk, CHUNKS chunk count, BASE the
+ * counter value of this call's chunk 0. A claim c is chunk c - BASE when 0 <= c - BASE < CHUNKS.
+ * Each call's BASE lies past every value the previous call's counter can have reached (its chunks
+ * plus one failed claim per thread), so a late claim against an old call never passes for a new one;
+ * the call is posted (args, DONE, BASE, CHUNKS) before NEXT opens it, and a claimer reads CHUNKS
+ * before BASE (the reverse of the posting order), so it never pairs an old BASE with new CHUNKS.
  */
 import { Worker } from "node:worker_threads";
 
-const GEN = 0, DONE = 1, FN = 2, STOP = 3, ARGS = 4;
+const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, CHUNK = 12, CHUNKS = 13, BASE = 14;
 const CONTROL_WORDS = 16;
-/** Spin iterations before a thread sleeps (a step posts hundreds of kernels back to back). */
-const SPIN = 20000;
+/** Spin iterations before an idle worker sleeps (a step posts hundreds of calls back to back). */
+const SPIN = 4000;
 
-/** The column range [j0, j1) of thread `index` of `threads` over m columns, boundaries on multiples of align. */
-export function columnRange(m: number, index: number, threads: number, align: number): [number, number] {
-  const at = (t: number) => (t >= threads ? m : Math.min(m, Math.round((m * t) / threads / align) * align));
-  return [at(index), at(index + 1)];
+/** Columns per chunk: about 4 chunks per thread, a multiple of 4, at least 16. */
+export function chunkColumns(m: number, threads: number): number {
+  return Math.max(16, Math.ceil(m / (threads * 4) / 4) * 4);
 }
 
 export type KernelFn = (out: number, x: number, w: number, n: number, k: number, m: number, j0: number, j1: number) => void;
@@ -28,6 +34,7 @@ export class WasmThreadPool {
   private readonly ctl: Int32Array;
   private readonly workers: Worker[] = [];
   private gen = 0;
+  private base = 0;
   private stopped = false;
 
   /**
@@ -37,38 +44,48 @@ export class WasmThreadPool {
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], threads: number) {
     this.threads = threads;
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+    Atomics.store(this.ctl, CHUNKS, 0);
     for (let index = 1; index < threads; index++) {
       const w = new Worker(new URL("./wasm-worker.js", import.meta.url), {
-        workerData: { module, memory, control: this.ctl, names: [...names], index, threads, spin: SPIN },
+        workerData: { module, memory, control: this.ctl, names: [...names], spin: SPIN },
       });
       w.unref();
-      w.on("error", () => { /* a dead worker is reported by run() timing out as unresponsive */ });
+      w.on("error", () => { /* a dead worker claims no chunks; the caller computes them */ });
       this.workers.push(w);
     }
   }
 
-  /**
-   * Runs kernel `fn` (the local instance's function `local`) over all threads: columns split in
-   * multiples of `align`. Blocks the calling thread until every range is done.
-   */
-  run(fn: number, local: KernelFn, out: number, x: number, w: number, n: number, k: number, m: number, align = 4): void {
+  /** Runs kernel `fn` (this thread's instance of it: `local`) over all threads; returns when every chunk is done. */
+  run(fn: number, local: KernelFn, out: number, x: number, w: number, n: number, k: number, m: number): void {
     if (this.stopped) throw new Error("cpu backend thread pool used after dispose()");
     const ctl = this.ctl;
+    const chunk = chunkColumns(m, this.threads), chunks = Math.ceil(m / chunk);
+    // Post the call, then open the chunk counter, then wake the workers.
     ctl[FN] = fn;
     ctl[ARGS] = out | 0; ctl[ARGS + 1] = x | 0; ctl[ARGS + 2] = w | 0;
-    ctl[ARGS + 3] = n; ctl[ARGS + 4] = k; ctl[ARGS + 5] = m; ctl[ARGS + 6] = align;
+    ctl[ARGS + 3] = n; ctl[ARGS + 4] = k; ctl[ARGS + 5] = m; ctl[CHUNK] = chunk;
+    const base = this.base;
+    this.base = (base + chunks + this.threads + 1) | 0;
     Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, BASE, base);
+    Atomics.store(ctl, CHUNKS, chunks);
+    Atomics.store(ctl, NEXT, base);
     this.gen = (this.gen + 1) | 0;
     Atomics.store(ctl, GEN, this.gen);
     Atomics.notify(ctl, GEN);
-    const [j0, j1] = columnRange(m, 0, this.threads, align);
-    if (j1 > j0) local(out, x, w, n, k, m, j0, j1);
-    const want = this.threads - 1;
-    let done = Atomics.load(ctl, DONE);
-    for (let i = 0; done < want && i < SPIN; i++) done = Atomics.load(ctl, DONE);
-    while (done < want) {
+    let mine = 0;
+    for (;;) {
+      const c = (Atomics.add(ctl, NEXT, 1) - base) | 0;
+      if (c >= chunks) break;
+      const j0 = c * chunk;
+      local(out, x, w, n, k, m, j0, Math.min(m, j0 + chunk));
+      mine++;
+    }
+    let done = Atomics.add(ctl, DONE, mine) + mine;
+    while (done < chunks) {
+      // Only chunks a worker claimed are outstanding: it is running them now.
       if (Atomics.wait(ctl, DONE, done, 10_000) === "timed-out" && Atomics.load(ctl, DONE) === done) {
-        throw new Error(`cpu backend: ${want - done} worker thread(s) did not answer within 10 s`);
+        throw new Error(`cpu backend: a worker thread has not finished its chunk within 10 s`);
       }
       done = Atomics.load(ctl, DONE);
     }

@@ -33,7 +33,7 @@ function optedOut(): boolean {
  * Compile the kernels module (3 KB: about a millisecond), or null where WebAssembly SIMD or shared
  * memory is unavailable. Compiled per backend instance, so no module-level state is kept.
  */
-function kernelsModule(): WebAssembly.Module | null {
+export function kernelsModule(): WebAssembly.Module | null {
   if (optedOut()) return null;
   try {
     if (typeof WebAssembly !== "object" || !WebAssembly.validate(SIMD_PROBE) || typeof SharedArrayBuffer !== "function") return null;
@@ -56,7 +56,7 @@ const PARALLEL_MIN_MACS = 1 << 18;
 
 /** The kernels over one memory. Create with createWasmKernels(); one per backend instance. */
 export class WasmKernels {
-  private readonly memory: WebAssembly.Memory;
+  protected readonly memory: WebAssembly.Memory;
   private readonly fn: Record<KernelName, KernelFn>;
   private pool: WasmThreadPool | null = null;
   /** Weights live in [PAGE, top); the scratch region for x and out starts at top. */

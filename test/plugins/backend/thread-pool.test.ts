@@ -1,24 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { columnRange } from "../../../plugins/backend/cpu/thread-pool.ts";
+import { chunkColumns } from "../../../plugins/backend/cpu/thread-pool.ts";
 import { createWasmKernels, wasmSimdAvailable } from "../../../plugins/backend/cpu/wasm-kernels.ts";
 import { CpuBackend, cpuBackendPlugin, defaultThreads } from "../../../plugins/backend/cpu/index.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
 
 const rand = (r: Prng, n: number) => Float32Array.from({ length: n }, () => r.nextFloat() * 2 - 1);
 
-describe("columnRange", () => {
-  it("splits [0, m) into disjoint, covering, aligned ranges for any thread count", () => {
-    for (const m of [1, 3, 4, 7, 64, 577, 1536, 49152]) {
-      for (const threads of [1, 2, 3, 4, 7, 16]) {
-        let next = 0;
-        for (let t = 0; t < threads; t++) {
-          const [j0, j1] = columnRange(m, t, threads, 4);
-          expect(j0, `m=${m} T=${threads} t=${t}`).toBe(next);
-          expect(j1).toBeGreaterThanOrEqual(j0);
-          if (t < threads - 1) expect(j1 % 4 === 0 || j1 === m).toBe(true);
-          next = j1;
-        }
-        expect(next).toBe(m);
+describe("chunkColumns", () => {
+  it("gives chunks that are multiples of 4, at least 16 wide, about 4 per thread", () => {
+    for (const m of [1, 3, 64, 577, 1536, 49152]) {
+      for (const threads of [1, 2, 3, 16]) {
+        const c = chunkColumns(m, threads);
+        expect(c % 4, `m=${m} T=${threads}`).toBe(0);
+        expect(c).toBeGreaterThanOrEqual(16);
+        if (m >= 64 * threads) expect(Math.ceil(m / c)).toBeGreaterThanOrEqual(3 * threads);
       }
     }
   });
@@ -51,6 +46,26 @@ describe.skipIf(!wasmSimdAvailable())("the worker pool over shared wasm memory",
       } finally {
         many.dispose();
       }
+    }
+  });
+
+  it("thousands of back-to-back calls of varying sizes stay exact (no claim crosses calls)", () => {
+    const r = new Prng(11);
+    const one = createWasmKernels(1)!, many = createWasmKernels(2)!;
+    try {
+      const k = 256, ms = [1024, 2048, 1100, 4096];
+      const ws = ms.map((m) => rand(r, m * k));
+      const w1 = ws.map((w) => one.placeF32(w)!), w2 = ws.map((w) => many.placeF32(w)!);
+      const x = rand(r, k);
+      for (let it = 0; it < 2000; it++) {
+        const i = it % ms.length, m = ms[i]!;
+        const a = new Float32Array(m), b = new Float32Array(m);
+        one.matmulF32(a, x, w1[i]!, 1, k, m);
+        many.matmulF32(b, x, w2[i]!, 1, k, m);
+        if (!Buffer.from(b.buffer).equals(Buffer.from(a.buffer))) throw new Error(`call ${it} (m=${m}) differs`);
+      }
+    } finally {
+      many.dispose();
     }
   });
 

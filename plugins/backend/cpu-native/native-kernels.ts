@@ -1,0 +1,82 @@
+/**
+ * The cpu-native addon (build/cpu_native.node, built from native/*.c by scripts/build-native.sh)
+ * behind the WasmKernels interface: weights are placed in the same shared wasm memory as for the
+ * WebAssembly kernels, and the products the addon has (f32, Q8_0, Q4_0, F16) run there in C with
+ * AVX2/FMA (or portable C), over the addon's own thread pool, reading x and writing out in place.
+ * Every other kernel falls through to WebAssembly.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { WasmKernels, kernelsModule, type KernelName } from "../cpu/wasm-kernels.ts";
+
+/** The addon's exports (see native/cpu_native.c). */
+export interface CpuNativeAddon {
+  createPool(threads: number): object;
+  destroyPool(pool: object): void;
+  poolThreads(pool: object): number;
+  matmul(pool: object, kind: number, out: Float32Array, x: Float32Array, w: Uint8Array | Float32Array, n: number, k: number, m: number): void;
+  features(): string;
+  numProcs(): number;
+}
+
+/** Addon kind numbers by wasm kernel name (native/matmul.h), for the weight layouts both read alike. */
+const NATIVE_KINDS: Partial<Record<KernelName | string, { kind: number; bytes: (k: number, m: number) => number }>> = {
+  matmulF32: { kind: 0, bytes: (k, m) => k * m * 4 },
+  matmulQ8_0: { kind: 1, bytes: (k, m) => (k / 32) * 34 * m },
+};
+
+export const ADDON_PATH = new URL("./build/cpu_native.node", import.meta.url);
+
+/** The addon, or the reason it cannot be loaded here. */
+export function loadCpuNativeAddon(): { addon: CpuNativeAddon } | { reason: string } {
+  const path = ADDON_PATH.pathname;
+  if (!existsSync(path)) return { reason: `the cpu-native addon is not built (${"plugins/backend/cpu-native/build/cpu_native.node"} missing); build it with \`npm run build:native\` (needs a C compiler: apt-get install gcc)` };
+  try {
+    const addon = createRequire(import.meta.url)(path) as CpuNativeAddon;
+    if (typeof addon.matmul !== "function" || typeof addon.createPool !== "function") return { reason: `${path} is not the cpu-native addon (rebuild it with npm run build:native)` };
+    return { addon };
+  } catch (e) {
+    return { reason: `the cpu-native addon does not load on this runtime: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}` };
+  }
+}
+
+export class NativeKernels extends WasmKernels {
+  private readonly nativePool: object;
+  private readonly views = new Map<number, Uint8Array>();
+
+  constructor(module: WebAssembly.Module, threads: number, private readonly addon: CpuNativeAddon) {
+    super(module, threads);
+    this.nativePool = addon.createPool(threads);
+  }
+
+  /** Instruction set the addon's kernels use ("avx2 fma f16c" or "generic"). */
+  features(): string {
+    return this.addon.features();
+  }
+
+  override call(which: KernelName, out: Float32Array, x: Float32Array, wAt: number, n: number, k: number, m: number): void {
+    const nat = NATIVE_KINDS[which];
+    if (!nat) return super.call(which, out, x, wAt, n, k, m);
+    const bytes = nat.bytes(k, m);
+    let w = this.views.get(wAt);
+    if (!w || w.byteLength < bytes) {
+      w = new Uint8Array(this.memory.buffer, wAt, bytes);
+      this.views.set(wAt, w);
+    }
+    this.addon.matmul(this.nativePool, nat.kind, out, x, w, n, k, m);
+  }
+
+  override dispose(): void {
+    this.addon.destroyPool(this.nativePool);
+    super.dispose();
+  }
+}
+
+/** Native kernels over a new wasm memory, or the reason they are unavailable. */
+export function createNativeKernels(threads: number): NativeKernels | { reason: string } {
+  const loaded = loadCpuNativeAddon();
+  if ("reason" in loaded) return loaded;
+  const mod = kernelsModule();
+  if (!mod) return { reason: "cpu-native places weights in WebAssembly memory, and WebAssembly SIMD or SharedArrayBuffer is unavailable here" };
+  return new NativeKernels(mod, threads, loaded.addon);
+}
