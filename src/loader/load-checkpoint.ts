@@ -1,4 +1,3 @@
-import { open, stat } from "node:fs/promises";
 import { ModelFileError } from "../util/errors.ts";
 import { GGUF_MAGIC, parseGGUF } from "./gguf/parse.ts";
 import {
@@ -12,6 +11,8 @@ import {
   readLlama2cHeader,
 } from "./llama2c.ts";
 import type { ModelCheckpoint, ProgressCallback } from "./types.ts";
+import { fileSize, readFileBytes, readInto } from "./read-file.ts";
+import { isDirectory, loadHfFolder } from "./hf/load-folder.ts";
 
 export type CheckpointFormat = "gguf" | "llama2c";
 
@@ -24,53 +25,7 @@ export interface LoadCheckpointOptions {
   onProgress?: ProgressCallback;
 }
 
-/** Read size per call; progress is reported after each. */
-export const READ_CHUNK_BYTES = 16 * 1024 * 1024;
-
-function errnoCode(e: unknown): string | undefined {
-  return typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : undefined;
-}
-
-/** Size of a regular file; ModelFileError "file not found" / "is a directory" otherwise. */
-async function fileSize(path: string): Promise<number> {
-  try {
-    const st = await stat(path);
-    if (st.isDirectory()) throw new ModelFileError(path, "is a directory");
-    return st.size;
-  } catch (e) {
-    if (e instanceof ModelFileError) throw e;
-    const code = errnoCode(e);
-    if (code === "ENOENT" || code === "ENOTDIR") throw new ModelFileError(path, "file not found");
-    throw new ModelFileError(path, `cannot read: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-/** Reads bytes [0, size) of `path` into one new buffer in chunks, reporting progress after each. */
-async function readInto(path: string, size: number, onProgress?: ProgressCallback): Promise<Uint8Array> {
-  const bytes = new Uint8Array(size);
-  const fh = await open(path, "r");
-  try {
-    let loaded = 0;
-    while (loaded < size) {
-      const want = Math.min(READ_CHUNK_BYTES, size - loaded);
-      const { bytesRead } = await fh.read(bytes, loaded, want, loaded);
-      if (bytesRead === 0) throw new ModelFileError(path, `file shrank while reading (got ${loaded} of ${size} bytes)`);
-      loaded += bytesRead;
-      onProgress?.({ loaded, total: size });
-    }
-  } finally {
-    await fh.close();
-  }
-  return bytes;
-}
-
-/**
- * Reads a whole file into one new buffer (the only copy: loaders hand out views into it),
- * reporting progress after each chunk. Missing files and directories give ModelFileError.
- */
-export async function readFileBytes(path: string, onProgress?: ProgressCallback): Promise<Uint8Array> {
-  return readInto(path, await fileSize(path), onProgress);
-}
+export { READ_CHUNK_BYTES, readFileBytes } from "./read-file.ts";
 
 function hasGGUFMagic(head: Uint8Array): boolean {
   return head.byteLength >= 4 && new DataView(head.buffer, head.byteOffset, 4).getUint32(0, true) === GGUF_MAGIC;
@@ -99,8 +54,9 @@ export function detectFormat(file: string, head: Uint8Array, size: number = head
   );
 }
 
-/** Loads a GGUF file or a llama2.c checkpoint (+ tokenizer) into a ModelCheckpoint. */
+/** Loads a GGUF file, a llama2.c checkpoint (+ tokenizer) or a Hugging Face folder into a ModelCheckpoint. */
 export async function loadCheckpoint(path: string, opts: LoadCheckpointOptions = {}): Promise<ModelCheckpoint> {
+  if (await isDirectory(path)) return loadHfFolder(path, opts.onProgress);
   const size = await fileSize(path);
   if (size === 0) throw new ModelFileError(path, "empty file");
   const head = await readInto(path, Math.min(size, LLAMA2C_HEADER_BYTES));

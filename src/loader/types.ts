@@ -39,7 +39,8 @@ export type MetadataValue = string | number | bigint | boolean | MetadataValue[]
 /** What every loader produces: metadata in GGUF key form, tensors by GGUF name, and where from. */
 export interface ModelCheckpoint {
   file: string;
-  format: "gguf" | "llama2c";
+  /** "hf": a Hugging Face folder (config.json + safetensors); `file` is then the folder. */
+  format: "gguf" | "llama2c" | "hf";
   /** GGUF metadata; the llama2.c loader synthesises the same keys (llama.*, tokenizer.ggml.*). */
   metadata: Map<string, MetadataValue>;
   /** Tensors by GGUF name (token_embd.weight, blk.0.attn_q.weight, ...). */

@@ -1,22 +1,10 @@
-import type { ModelCheckpoint, HostTensor } from "../loader/types.ts";
-import type { AttentionImpl, Backend, DeviceTensor, KVCache, LinearMethod, QuantPlugin, RopeTables } from "../plugin/types.ts";
+import type { ModelCheckpoint } from "../loader/types.ts";
+import type { AttentionImpl, Backend, BackendOps, DeviceTensor, KVCache, LinearMethod, QuantPlugin, RopeTables } from "../plugin/types.ts";
 import type { ModelInput } from "../runner/model-input.ts";
-import { dequantize } from "../loader/gguf/dequantize.ts";
 import { ModelFileError } from "../util/errors.ts";
 import type { LlamaConfig } from "./config.ts";
+import { loadDecoderWeights, type LayerWeights } from "./decoder-weights.ts";
 import { buildRopeTables } from "./rope-tables.ts";
-
-interface LayerWeights {
-  attnNorm: DeviceTensor;
-  wq: LinearMethod;
-  wk: LinearMethod;
-  wv: LinearMethod;
-  wo: LinearMethod;
-  ffnNorm: DeviceTensor;
-  gate: LinearMethod;
-  up: LinearMethod;
-  down: LinearMethod;
-}
 
 /** Scratch buffers for up to `capacity` tokens in one step. */
 interface Workspace {
@@ -27,17 +15,25 @@ interface Workspace {
   last: DeviceTensor; lastNorm: DeviceTensor; logits: DeviceTensor;
 }
 
-function tensor(ck: ModelCheckpoint, name: string): HostTensor {
-  const t = ck.tensors.get(name);
-  if (!t) throw new ModelFileError(ck.file, `missing required tensor '${name}'`);
-  return t;
+type OptionalOp = "addBias" | "scale" | "geluMul" | "softCap";
+
+/** The optional backend ops this config and these weights use. */
+function opsNeeded(config: LlamaConfig, layers: readonly LayerWeights[]): OptionalOp[] {
+  const need: OptionalOp[] = [];
+  if (layers.some((l) => l.bq || l.bk || l.bv)) need.push("addBias");
+  if (config.embedScale !== 1) need.push("scale");
+  if (config.ffnActivation === "gelu_tanh") need.push("geluMul");
+  if (config.finalSoftCap !== null) need.push("softCap");
+  return need;
 }
 
 /**
- * The Llama decoder (Llama 1/2/3, TinyLlama, SmolLM2, stories): RMSNorm, RoPE, grouped-query
- * attention through an attention plugin, SwiGLU, tied or separate output head. Linear layers come
- * from a quant plugin; kernels from the backend. forward() only enqueues work; read the logits
- * tensor through backend.read().
+ * The decoder of the Llama family and its relatives (Llama 1/2/3, Mistral, Qwen2/3, Gemma 2/3,
+ * Phi-3): RMSNorm, RoPE, grouped-query attention through an attention plugin, gated MLP, tied or
+ * separate output head. Per-architecture features come from the config (activation, soft-caps,
+ * embedding scale, per-layer windows and RoPE bases) and from the weights present (q/k/v biases,
+ * q/k norms, post-attention/FFN norms). Linear layers come from a quant plugin; kernels from the
+ * backend. forward() only enqueues work; read the logits tensor through backend.read().
  */
 export class LlamaModel {
   private ws: Workspace | null = null;
@@ -49,52 +45,23 @@ export class LlamaModel {
     private readonly layers: LayerWeights[],
     private readonly outputNorm: DeviceTensor,
     private readonly output: LinearMethod,
-    private readonly rope: RopeTables,
+    /** RoPE tables per layer (Gemma 3's local layers use another base). */
+    private readonly ropes: RopeTables[],
     readonly weightBytes: number,
   ) {}
 
   static load(ck: ModelCheckpoint, config: LlamaConfig, backend: Backend, quant: QuantPlugin, maxPositions: number): LlamaModel {
-    const { dim, hiddenDim, numLayers, numHeads, numKvHeads, headDim, vocabSize } = config;
-    const vec = (name: string, len: number) => {
-      const t = tensor(ck, name);
-      if (t.numel !== len) throw new ModelFileError(ck.file, `tensor '${name}' has ${t.numel} elements, expected ${len}`);
-      return backend.upload(dequantize(t, ck.file), [len]);
-    };
-    let bytes = 0;
-    const linear = (name: string, inF: number, outF: number): LinearMethod => {
-      const t = tensor(ck, name);
-      if (t.dims[0] !== inF || (t.dims[1] ?? 1) !== outF || t.dims.length > 2) {
-        throw new ModelFileError(ck.file, `tensor '${name}' has shape [${t.dims.join(", ")}], expected [${inF}, ${outF}]`);
-      }
-      const m = quant.createLinear({ name, tensor: t, inFeatures: inF, outFeatures: outF }, backend);
-      bytes += m.weightBytes;
-      return m;
-    };
-    const embT = tensor(ck, "token_embd.weight");
-    if (embT.dims[0] !== dim || embT.dims[1] !== vocabSize) {
-      throw new ModelFileError(ck.file, `tensor 'token_embd.weight' has shape [${embT.dims.join(", ")}], expected [${dim}, ${vocabSize}]`);
+    const w = loadDecoderWeights(ck, config, backend, quant);
+    const missing = opsNeeded(config, w.layers).filter((op) => typeof backend.ops[op] !== "function");
+    if (missing.length) {
+      throw new ModelFileError(ck.file, `${config.architecture} needs backend ops the '${backend.name}' backend lacks: ${missing.join(", ")}; use --backend cpu`);
     }
-    const embedding = backend.upload(dequantize(embT, ck.file), [vocabSize, dim]);
-    const qDim = numHeads * headDim, kvDim = numKvHeads * headDim;
-    const layers: LayerWeights[] = [];
-    for (let l = 0; l < numLayers; l++) {
-      const p = `blk.${l}.`;
-      layers.push({
-        attnNorm: vec(`${p}attn_norm.weight`, dim),
-        wq: linear(`${p}attn_q.weight`, dim, qDim),
-        wk: linear(`${p}attn_k.weight`, dim, kvDim),
-        wv: linear(`${p}attn_v.weight`, dim, kvDim),
-        wo: linear(`${p}attn_output.weight`, qDim, dim),
-        ffnNorm: vec(`${p}ffn_norm.weight`, dim),
-        gate: linear(`${p}ffn_gate.weight`, dim, hiddenDim),
-        up: linear(`${p}ffn_up.weight`, dim, hiddenDim),
-        down: linear(`${p}ffn_down.weight`, hiddenDim, dim),
-      });
-    }
-    const outputNorm = vec("output_norm.weight", dim);
-    const output = linear(ck.tensors.has("output.weight") ? "output.weight" : "token_embd.weight", dim, vocabSize);
-    const rope = buildRopeTables(backend, config.ropeDim, config.ropeTheta, maxPositions, config.ropeLayout);
-    return new LlamaModel(config, backend, embedding, layers, outputNorm, output, rope, bytes);
+    const global = buildRopeTables(backend, config.ropeDim, config.ropeTheta, maxPositions, config.ropeLayout, config.ropeFreqScale, config.ropeFreqFactors);
+    const local = config.ropeThetaLocal !== null && config.ropeThetaLocal !== config.ropeTheta
+      ? buildRopeTables(backend, config.ropeDim, config.ropeThetaLocal, maxPositions, config.ropeLayout, 1)
+      : global;
+    const ropes = w.layers.map((_, l) => (config.layerSlidingWindows?.[l] != null ? local : global));
+    return new LlamaModel(config, backend, w.embedding, w.layers, w.outputNorm, w.output, ropes, w.weightBytes);
   }
 
   private workspace(numTokens: number, numLogits: number): Workspace {
@@ -119,38 +86,51 @@ export class LlamaModel {
   forward(input: ModelInput, attn: AttentionImpl, cache: KVCache): DeviceTensor {
     const n = input.numTokens;
     const nl = input.logitsIndices.length;
+    const maxPos = this.ropes[0]?.maxPositions ?? 0;
     for (let i = 0; i < n; i++) {
-      if (input.positions[i]! >= this.rope.maxPositions) throw new RangeError(`position ${input.positions[i]} beyond the model's ${this.rope.maxPositions} positions`);
+      if (input.positions[i]! >= maxPos) throw new RangeError(`position ${input.positions[i]} beyond the model's ${maxPos} positions`);
     }
     const ws = this.workspace(n, nl);
-    const { ops } = this.backend;
-    const { numHeads, numKvHeads, headDim, rmsEps } = this.config;
+    const ops = this.backend.ops as Required<BackendOps>;
+    const c = this.config;
+    const { numHeads, numKvHeads, headDim, rmsEps } = c;
     this.backend.write(ws.ids, input.tokenIds);
     this.backend.write(ws.positions, input.positions);
     this.backend.write(ws.logitsRows, input.logitsIndices);
     const meta = attn.plan(input);
     ops.embedding(ws.x, this.embedding, ws.ids, n);
+    if (c.embedScale !== 1) ops.scale(ws.x, c.embedScale, n);
     for (let l = 0; l < this.layers.length; l++) {
       const L = this.layers[l]!;
       ops.rmsNorm(ws.h, ws.x, L.attnNorm, rmsEps, n);
       L.wq.apply(ws.h, ws.q, n);
       L.wk.apply(ws.h, ws.k, n);
       L.wv.apply(ws.h, ws.v, n);
-      ops.rope(ws.q, ws.positions, this.rope, numHeads, headDim, n);
-      ops.rope(ws.k, ws.positions, this.rope, numKvHeads, headDim, n);
+      if (L.bq) ops.addBias(ws.q, L.bq, n);
+      if (L.bk) ops.addBias(ws.k, L.bk, n);
+      if (L.bv) ops.addBias(ws.v, L.bv, n);
+      // Per-head norms: rows of headDim, numTokens * heads of them, in place.
+      if (L.qNorm) ops.rmsNorm(ws.q, ws.q, L.qNorm, rmsEps, n * numHeads);
+      if (L.kNorm) ops.rmsNorm(ws.k, ws.k, L.kNorm, rmsEps, n * numKvHeads);
+      ops.rope(ws.q, ws.positions, this.ropes[l]!, numHeads, headDim, n);
+      ops.rope(ws.k, ws.positions, this.ropes[l]!, numKvHeads, headDim, n);
       attn.forward(l, ws.q, ws.k, ws.v, cache, meta, ws.attn);
       L.wo.apply(ws.attn, ws.o, n);
+      if (L.postAttnNorm) ops.rmsNorm(ws.o, ws.o, L.postAttnNorm, rmsEps, n);
       ops.addInPlace(ws.x, ws.o, n);
       ops.rmsNorm(ws.h, ws.x, L.ffnNorm, rmsEps, n);
       L.gate.apply(ws.h, ws.gate, n);
       L.up.apply(ws.h, ws.up, n);
-      ops.siluMul(ws.gate, ws.gate, ws.up, n);
+      if (c.ffnActivation === "gelu_tanh") ops.geluMul(ws.gate, ws.gate, ws.up, n);
+      else ops.siluMul(ws.gate, ws.gate, ws.up, n);
       L.down.apply(ws.gate, ws.o, n);
+      if (L.postFfwNorm) ops.rmsNorm(ws.o, ws.o, L.postFfwNorm, rmsEps, n);
       ops.addInPlace(ws.x, ws.o, n);
     }
     ops.gatherRows(ws.last, ws.x, ws.logitsRows, nl);
     ops.rmsNorm(ws.lastNorm, ws.last, this.outputNorm, rmsEps, nl);
     this.output.apply(ws.lastNorm, ws.logits, nl);
+    if (c.finalSoftCap !== null) ops.softCap(ws.logits, c.finalSoftCap, nl);
     return ws.logits;
   }
 }

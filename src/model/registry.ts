@@ -1,27 +1,51 @@
+import { HF_ARCHITECTURES } from "../loader/hf/architectures.ts";
 import type { ModelCheckpoint } from "../loader/types.ts";
 import { ModelFileError } from "../util/errors.ts";
-import { llamaConfigFromMetadata, type LlamaConfig } from "./config.ts";
+import { gemma2Config, gemma3Config, llamaConfig, neoxConfig, phi3Config } from "./arch-configs.ts";
+import type { LlamaConfig } from "./config.ts";
 
-/** How to read one architecture's hyperparameters; the forward pass is the Llama decoder for all listed here. */
+/**
+ * How to read one architecture's hyperparameters. The forward pass is one decoder (llama.ts)
+ * whose per-architecture features come from the config (activation, soft-caps, windows, scales)
+ * and from which tensors the checkpoint holds (biases, q/k norms, post norms, fused weights).
+ */
 export interface ArchitectureSpec {
+  /** GGUF general.architecture. */
   name: string;
+  /** config.json `architectures` class names loaded as this architecture. */
+  hfArchitectures: string[];
   config(ck: ModelCheckpoint, vocabSize: number): LlamaConfig;
 }
 
+const spec = (name: string, config: ArchitectureSpec["config"]): ArchitectureSpec => ({
+  name,
+  hfArchitectures: Object.entries(HF_ARCHITECTURES).filter(([, a]) => a === name).map(([hf]) => hf),
+  config,
+});
+
 const ARCHITECTURES: readonly ArchitectureSpec[] = [
-  // GGUF llama files store Q/K permuted for llama.cpp's adjacent-pair ("normal") RoPE.
-  { name: "llama", config: (ck, vocab) => llamaConfigFromMetadata(ck.metadata, vocab, ck.file, "normal") },
+  spec("llama", llamaConfig),
+  spec("qwen2", neoxConfig),
+  spec("qwen3", neoxConfig),
+  spec("gemma2", gemma2Config),
+  spec("gemma3", gemma3Config),
+  spec("phi3", phi3Config),
 ];
 
 export function supportedArchitectures(): string[] {
   return ARCHITECTURES.map((a) => a.name);
 }
 
+/** The spec whose name or Hugging Face class is `name`, or undefined. */
+export function findArchitecture(name: string): ArchitectureSpec | undefined {
+  return ARCHITECTURES.find((a) => a.name === name || a.hfArchitectures.includes(name));
+}
+
 /** The architecture named by general.architecture; an unknown one is refused with the supported list. */
 export function architectureOf(ck: ModelCheckpoint): ArchitectureSpec {
   const name = ck.metadata.get("general.architecture");
   if (name === undefined) throw new ModelFileError(ck.file, "missing required metadata key 'general.architecture'");
-  const spec = ARCHITECTURES.find((a) => a.name === name);
-  if (!spec) throw new ModelFileError(ck.file, `unsupported architecture '${String(name)}'; supported: ${supportedArchitectures().join(", ")}`);
-  return spec;
+  const found = ARCHITECTURES.find((a) => a.name === name);
+  if (!found) throw new ModelFileError(ck.file, `unsupported architecture '${String(name)}'; supported: ${supportedArchitectures().join(", ")}`);
+  return found;
 }

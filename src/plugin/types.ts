@@ -35,6 +35,18 @@ export interface BackendOps {
   gatherRows(out: DeviceTensor, x: DeviceTensor, rows: DeviceTensor, numRows: number): void;
   /** out[n, m] = x[n, k] · w[m, k]^T for f32 weights (the unquantized linear). */
   matmul(out: DeviceTensor, x: DeviceTensor, w: DeviceTensor, numRows: number): void;
+  /*
+   * Optional ops some architectures need (a model refuses to load on a backend lacking one it uses).
+   * Row length is bias.shape[0] for addBias, else the last dim of the first tensor argument.
+   */
+  /** out[r, :] += bias for r < numRows (Qwen2's q/k/v biases). */
+  addBias?(out: DeviceTensor, bias: DeviceTensor, numRows: number): void;
+  /** x *= s over numRows rows, in place (Gemma's sqrt(dim) embedding scale). */
+  scale?(x: DeviceTensor, s: number, numRows: number): void;
+  /** out = gelu_tanh(gate) * up over numRows rows (GeGLU: gelu(x) = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))). */
+  geluMul?(out: DeviceTensor, gate: DeviceTensor, up: DeviceTensor, numRows: number): void;
+  /** x = cap * tanh(x / cap) over numRows rows, in place (Gemma 2's final logit soft-cap). */
+  softCap?(x: DeviceTensor, cap: number, numRows: number): void;
 }
 
 export interface RopeTables {
@@ -92,6 +104,11 @@ export interface AttentionShape {
   kvCacheDtype?: "auto" | "int8" | "fp8";
   /** Logits soft-cap (Gemma 2, Grok): score = cap * tanh(score / cap) after smScale; null/absent for none. */
   logitsSoftCap?: number | null;
+  /**
+   * Per-layer sliding windows (length numLayers; null entries attend fully), e.g. Gemma 2/3's
+   * alternating local/global layers. When present it replaces slidingWindow for every layer.
+   */
+  layerSlidingWindows?: ReadonlyArray<number | null> | null;
   /** Plugin-specific options from models.yaml (`plugins: { attention: { name, ...options } }`); a plugin refuses keys it does not know. */
   options?: Readonly<Record<string, unknown>>;
 }

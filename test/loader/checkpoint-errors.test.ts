@@ -24,7 +24,7 @@ describe("loadCheckpoint errors", () => {
     await expectFileErrorAsync(() => loadCheckpoint(missing), missing, "file not found");
     const dir = join(tmp, "a-dir");
     mkdirSync(dir);
-    await expectFileErrorAsync(() => loadCheckpoint(dir), dir, "is a directory");
+    await expectFileErrorAsync(() => loadCheckpoint(dir), dir, "folder without config.json", "model.safetensors");
     const empty = write("empty.gguf", new Uint8Array(0));
     await expectFileErrorAsync(() => loadCheckpoint(empty), empty, "empty file");
     await expectFileErrorAsync(() => loadCheckpoint(empty, { format: "gguf" }), empty, "empty file");

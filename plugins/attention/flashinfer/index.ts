@@ -16,6 +16,7 @@ export const flashInferAttentionPlugin: AttentionPlugin = {
     if (backend.name !== "cpu") reasons.push(`flashinfer has no implementation for backend "${backend.name}" (has: cpu)`);
     if (shape.numHeads % shape.numKvHeads !== 0) reasons.push(`head count ${shape.numHeads} is not a multiple of KV head count ${shape.numKvHeads}`);
     if (shape.kvCacheDtype && shape.kvCacheDtype !== "auto") reasons.push(`flashinfer keeps an f32 KV cache; kv cache dtype ${shape.kvCacheDtype} is not supported (paged has it)`);
+    if (shape.layerSlidingWindows?.some((w) => w !== shape.slidingWindow)) reasons.push(`flashinfer has one sliding window for all layers; per-layer windows (local/global layers) are not supported (paged has them)`);
     reasons.push(...resolveFlashInferOptions(shape).reasons);
     return reasons;
   },

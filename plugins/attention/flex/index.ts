@@ -56,6 +56,7 @@ export function createFlexPlugin(cfg: FlexPluginConfig = {}): AttentionPlugin {
       if (backend.name !== "cpu") reasons.push(`flex has no implementation for backend "${backend.name}" (has: cpu)`);
       if (shape.numHeads % shape.numKvHeads !== 0) reasons.push(`head count ${shape.numHeads} is not a multiple of KV head count ${shape.numKvHeads}`);
       if (shape.kvCacheDtype && shape.kvCacheDtype !== "auto") reasons.push(`flex keeps an f32 KV cache; kv cache dtype ${shape.kvCacheDtype} is not supported (paged has it)`);
+      if (shape.layerSlidingWindows?.some((w) => w !== shape.slidingWindow)) reasons.push(`flex has one sliding window for all layers; per-layer windows (local/global layers) are not supported (paged has them)`);
       try {
         const mods = resolve(shape, cfg);
         new FlexAttentionCpu(shape, backend, mods, mods.qBlockSize); // compiles the kernel: expression errors surface here

@@ -1,12 +1,15 @@
 import type { AttentionBatch, AttentionImpl, AttentionShape, Backend, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
 import { f32, i32 } from "../../backend/cpu/tensor.ts";
+import type { WasmKernels } from "../../backend/cpu/wasm-kernels.ts";
 import { dexp } from "../../../src/util/det-math.ts";
+import { dtanh } from "../../backend/cpu/extra-kernels.ts";
 import { kvCacheQuantizer, type KvCacheQuantizer } from "../../../src/quant/kv-cache.ts";
 
 /**
  * Reference PagedAttention on the cpu backend. Cache per layer: K and V as
  * [numBlocks, blockSize, numKvHeads, headDim]. Each query token attends causally to positions
- * 0..pos of its own request (or the last `slidingWindow` of them), read through its block table.
+ * 0..pos of its own request (or the last `slidingWindow` of them, per layer with
+ * layerSlidingWindows), read through its block table; scores are soft-capped when the shape says so.
  * With shape.kvCacheDtype int8/fp8 the cache holds 8-bit codes and a scale per token and KV head
  * (src/quant/kv-cache.ts, i32 tensors [numBlocks, blockSize, words]); each request's K/V are
  * dequantized into f32 staging (position-major) before it attends.
@@ -19,6 +22,8 @@ export class PagedAttentionCpu implements AttentionImpl {
   private readonly kvq: KvCacheQuantizer | null;
   private stageK = new Float32Array(0);
   private stageV = new Float32Array(0);
+  /** Offsets and f64 scratch in the backend's wasm memory, for attendWasm. */
+  private wasmScratch: { offs: Int32Array; sc: Float64Array; acc: Float64Array } | null = null;
 
   constructor(private readonly shape: AttentionShape, private readonly backend: Backend) {
     this.kvq = kvCacheQuantizer(shape.kvCacheDtype, shape.numKvHeads, shape.headDim);
@@ -44,7 +49,10 @@ export class PagedAttentionCpu implements AttentionImpl {
 
   forward(layer: number, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, cache: KVCache, metadata: unknown, out: DeviceTensor): void {
     const b = metadata as AttentionBatch;
-    const { numHeads, numKvHeads, headDim, smScale, slidingWindow } = this.shape;
+    const { numHeads, numKvHeads, headDim, smScale } = this.shape;
+    const layerWindows = this.shape.layerSlidingWindows;
+    const slidingWindow = layerWindows ? (layerWindows[layer] ?? null) : this.shape.slidingWindow;
+    const cap = this.shape.logitsSoftCap ?? 0;
     const kvDim = numKvHeads * headDim;
     const [kc, vc] = cache.layers[layer]!;
     const kvq = this.kvq;
@@ -64,6 +72,7 @@ export class PagedAttentionCpu implements AttentionImpl {
       vCache.set(va.subarray(t * kvDim, (t + 1) * kvDim), slot * kvDim);
     }
     // 2. Attend. Slot offsets are resolved once per query token and shared by all heads.
+    if (!kvq && cap === 0 && this.attendWasm(b, slidingWindow, qa, f32(kc), f32(vc), oa)) return;
     const group = numHeads / numKvHeads;
     const bs = b.blockSize;
     if (this.acc.length < headDim) this.acc = new Float64Array(headDim);
@@ -105,6 +114,7 @@ export class PagedAttentionCpu implements AttentionImpl {
             let s = 0;
             for (let d = 0; d < headDim; d++) s += qa[qo + d]! * kCache[ko + d]!;
             s *= smScale;
+            if (cap > 0) s = cap * dtanh(s / cap);
             sc[j] = s;
             if (s > max) max = s;
           }
@@ -120,5 +130,47 @@ export class PagedAttentionCpu implements AttentionImpl {
         }
       }
     }
+  }
+
+  /**
+   * The same loops in WebAssembly (wasm/ops.ts: identical f64 operations, so identical
+   * bits), when the backend keeps q, out and the cache in its wasm memory. False when it cannot.
+   */
+  private attendWasm(b: AttentionBatch, slidingWindow: number | null, qa: Float32Array, kCache: Float32Array, vCache: Float32Array, oa: Float32Array): boolean {
+    const wasm = (this.backend as { wasm?: WasmKernels | null }).wasm;
+    const fn = wasm?.ops();
+    if (!wasm || !fn) return false;
+    const qAt = wasm.addressOf(qa), oAt = wasm.addressOf(oa), kAt = wasm.addressOf(kCache), vAt = wasm.addressOf(vCache);
+    if (qAt < 0 || oAt < 0 || kAt < 0 || vAt < 0) return false;
+    const { numHeads, numKvHeads, headDim, smScale } = this.shape;
+    const kvDim = numKvHeads * headDim, group = numHeads / numKvHeads, bs = b.blockSize;
+    let maxLen = 0;
+    for (let t = 0; t < b.numTokens; t++) maxLen = Math.max(maxLen, b.positions[t]! + 1);
+    if (!this.wasmScratch || this.wasmScratch.offs.length < maxLen || this.wasmScratch.acc.length < headDim) {
+      const n = Math.max(maxLen * 2, 256);
+      const offs = wasm.allocArray(Int32Array, n), sc = wasm.allocArray(Float64Array, n), acc = wasm.allocArray(Float64Array, Math.max(headDim, 16));
+      if (!offs || !sc || !acc) return false;
+      this.wasmScratch = { offs, sc, acc };
+    }
+    const { offs } = this.wasmScratch;
+    const offsAt = wasm.addressOf(offs), scAt = wasm.addressOf(this.wasmScratch.sc), accAt = wasm.addressOf(this.wasmScratch.acc);
+    for (let r = 0; r < b.numReqs; r++) {
+      const tableOff = r * b.maxBlocksPerReq;
+      for (let t = b.queryStartLoc[r]!; t < b.queryStartLoc[r + 1]!; t++) {
+        const pos = b.positions[t]!;
+        const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
+        const len = pos + 1 - start;
+        for (let j = 0; j < len; j++) {
+          const p = start + j;
+          offs[j] = (b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
+        }
+        for (let h = 0; h < numHeads; h++) {
+          const qo = (t * numHeads + h) * headDim;
+          const kvo = ((h / group) | 0) * headDim;
+          fn.attendHead(oAt + qo * 4, qAt + qo * 4, kAt + kvo * 4, vAt + kvo * 4, offsAt, len, headDim, smScale, scAt, accAt);
+        }
+      }
+    }
+    return true;
   }
 }

@@ -2,6 +2,8 @@ import { Command, Option } from "commander";
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { checkRandomModelShape, RANDOM_MODEL_PRESETS, RANDOM_WEIGHT_TYPES, writeRandomModel, type RandomModelShape, type RandomWeightType } from "../../model/random-model.ts";
+import { writeTinyArchGGUF, writeTinyArchHfFolder } from "../../model/random-arch-model.ts";
+import { TINY_ARCHS, type TinyArch } from "../../model/tiny-arch-shapes.ts";
 import { UsageError } from "../../util/errors.ts";
 import { int, num } from "../parse-flags.ts";
 
@@ -12,6 +14,29 @@ interface GenModelOpts {
   dim?: number; numLayers?: number; numHeads?: number; numKvHeads?: number; ffnDim?: number; vocabSize?: number;
   contextLength?: number; ropeTheta?: number; rmsEps?: number; tieEmbeddings?: boolean;
   json?: boolean;
+  arch?: string;
+  format: "gguf" | "hf";
+}
+
+const SHAPE_FLAGS = ["dim", "numLayers", "numHeads", "numKvHeads", "ffnDim", "vocabSize", "contextLength", "ropeTheta", "rmsEps", "tieEmbeddings"] as const;
+
+/** --arch / --format hf: the tiny random model of an architecture (the tests' shape), as GGUF or a Hugging Face folder. */
+async function genArchModel(preset: string, o: GenModelOpts): Promise<void> {
+  const arch = (o.arch ?? "llama") as TinyArch;
+  if (!TINY_ARCHS.includes(arch)) throw new UsageError(`unknown --arch "${o.arch}"; available: ${TINY_ARCHS.join(", ")}`);
+  const given = SHAPE_FLAGS.filter((k) => o[k] !== undefined);
+  if (preset !== "tiny" || given.length) throw new UsageError(`--arch/--format hf write the fixed tiny test shape of each architecture; drop ${preset !== "tiny" ? `the preset "${preset}"` : `--${given[0]!.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`}`);
+  if (o.type !== "f32" && o.type !== "f16") throw new UsageError(`--arch/--format hf models are written as f32 or f16 (got --type ${o.type})`);
+  const path = resolve(o.output);
+  if (!existsSync(dirname(path))) throw new UsageError(`cannot write ${path}: folder ${dirname(path)} does not exist`);
+  const isDir = existsSync(path) && statSync(path).isDirectory();
+  if (o.format === "gguf" && isDir) throw new UsageError(`cannot write ${path}: it is a folder; give a file name`);
+  if (o.format === "hf" && existsSync(path) && !isDir) throw new UsageError(`cannot write ${path}: it is a file; --format hf writes a folder`);
+  const dtype = o.type === "f16" ? "F16" : "F32";
+  if (o.format === "hf") await writeTinyArchHfFolder(path, arch, o.seed, { dtype });
+  else await writeTinyArchGGUF(path, arch, o.seed, dtype);
+  process.stderr.write(`gen-model: wrote tiny ${arch} (${o.format}, ${o.type}, seed ${o.seed}) to ${path}\n`);
+  if (o.json) process.stdout.write(JSON.stringify({ path, arch, format: o.format, type: o.type, seed: o.seed }) + "\n");
 }
 
 /** The preset with the flags' overrides applied. */
@@ -28,6 +53,7 @@ export function shapeFrom(preset: string, o: GenModelOpts): RandomModelShape {
 }
 
 async function genModelAction(preset: string, o: GenModelOpts): Promise<void> {
+  if (o.arch !== undefined || o.format === "hf") return genArchModel(preset, o);
   const shape = shapeFrom(preset, o);
   checkRandomModelShape(shape, o.type);
   const path = resolve(o.output);
@@ -74,7 +100,9 @@ export function genModelCommand(): Command {
     .option("--rms-eps <x>", "RMSNorm epsilon", num("--rms-eps"))
     .option("--tie-embeddings", "output head shares the token embedding")
     .option("--no-tie-embeddings", "write a separate output.weight")
-    .option("--json", "print one JSON line (path, size, parameters, shape) on stdout");
+    .option("--json", "print one JSON line (path, size, parameters, shape) on stdout")
+    .option("--arch <name>", `write the tiny test model of an architecture instead: ${TINY_ARCHS.join(", ")}`)
+    .addOption(new Option("--format <format>", "gguf file, or hf: a Hugging Face folder (config.json + model.safetensors); hf implies --arch llama").choices(["gguf", "hf"]).default("gguf"));
   cmd.addHelpText("after", `
 Presets:
   smollm2-135m   dim 576, 30 layers, 9/3 heads, FFN 1536, vocab 49152, tied, context 2048, theta 1e5
@@ -84,6 +112,8 @@ Presets:
 Examples:
   llm gen-model smollm2-135m --type q8_0 -o smollm2-135m-q8_0.gguf
   llm gen-model tiny --num-layers 4 --vocab-size 1024 -o tiny.gguf
-  llm run ./tiny.gguf "hello" -n 16`);
+  llm run ./tiny.gguf "hello" -n 16
+  llm gen-model --arch gemma2 -o tiny-gemma2.gguf
+  llm gen-model --arch qwen3 --format hf -o tiny-qwen3/`);
   return cmd.action(genModelAction);
 }

@@ -24,7 +24,7 @@ const VARIANTS: Record<string, Array<Record<string, unknown> | undefined>> = {
 };
 
 /** Features a plugin may refuse (with a reason); refusing anything else fails the suite. */
-const MAY_REFUSE: Record<string, Array<"softCap">> = { paged: ["softCap"] };
+const MAY_REFUSE: Record<string, Array<"softCap">> = {};
 
 async function plugin(name: string): Promise<AttentionPlugin> {
   return PluginRegistry.withBuiltins(BUILTIN_PLUGINS).get("attention", name);
@@ -35,12 +35,13 @@ describe("attention conformance: every builtin plugin against fp64 dense attenti
     expect(NAMES).toEqual(expect.arrayContaining(["paged", "flashinfer", "flex"]));
   });
 
-  it("a plugin that cannot honour a shape refuses it with a reason (8-bit KV cache: flashinfer and flex keep f32)", async () => {
+  it("a plugin that cannot honour a shape refuses it with a reason (8-bit KV cache, per-layer windows: flashinfer and flex)", async () => {
     const backend = await cpuBackendPlugin.create({});
     const shape = { ...shapeOf(randomSpec(1)), kvCacheDtype: "int8" as const };
     for (const name of ["flashinfer", "flex"]) expect((await plugin(name)).check(shape, backend).join()).toMatch(/kv cache dtype int8 is not supported/);
-    const capped = shapeOf({ ...randomSpec(1), logitsSoftCap: 30 });
-    expect((await plugin("paged")).check(capped, backend).join()).toMatch(/paged has no logits soft-cap/);
+    const perLayer = { ...shapeOf(randomSpec(1)), layerSlidingWindows: [4, null] };
+    for (const name of ["flashinfer", "flex"]) expect((await plugin(name)).check(perLayer, backend).join()).toMatch(/per-layer windows .* not supported/);
+    expect((await plugin("paged")).check(perLayer, backend)).toEqual([]);
   });
 
   for (const name of NAMES) {
