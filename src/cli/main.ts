@@ -8,6 +8,7 @@ import { attachBenchServe } from "./commands/bench-serve.ts";
 import { genModelCommand } from "./commands/gen-model.ts";
 import { benchCommand } from "./commands/bench.ts";
 import { chatCommand } from "./commands/chat.ts";
+import { pullCommand } from "./commands/pull.ts";
 
 export function buildProgram(): Command {
   const program = new Command("llm")
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand());
   program.addCommand(chatCommand());
   program.addCommand(modelsCommand());
+  program.addCommand(pullCommand());
   program.addCommand(quantizeCommand());
   program.addCommand(genModelCommand());
   program.addCommand(benchCommand());
@@ -28,6 +30,7 @@ Examples:
   llm run "Once upon a time"                 run the default model (stories260k)
   llm run stories260k "The cat" -n 32 --temperature 0
   llm models                                 list models.yaml entries and whether their files are present
+  llm pull HuggingFaceTB/SmolLM2-135M        download a model from the Hugging Face hub into the cache
 
 Exit codes: 0 ok, 1 runtime or model-file error, 2 usage error.`);
   for (const c of program.commands) c.exitOverride();

@@ -1,5 +1,8 @@
 import { existsSync, statSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
+import { hubCacheDir } from "../hub/cache-dir.ts";
+import { resolveCached } from "../hub/pull.ts";
+import { parseHubRef, type HubRef } from "../hub/repo-ref.ts";
 import { UsageError } from "../util/errors.ts";
 import type { SamplingParams } from "../sampling/params.ts";
 import type { ModelFormat, ModelRegistry, PluginChoice } from "./models-registry.ts";
@@ -8,9 +11,16 @@ import type { ModelFormat, ModelRegistry, PluginChoice } from "./models-registry
 export interface ModelSpec {
   id: string;
   path: string;
-  format?: ModelFormat;
+  /** Forces the file format; absent means detect (a folder is a Hugging Face model). */
+  format?: Exclude<ModelFormat, "hf">;
   tokenizerPath?: string;
+  /**
+   * Sampling defaults (models.yaml `sampling`). For a Hugging Face folder loadModel fills in
+   * generation_config.json's defaults under these.
+   */
   sampling: Partial<SamplingParams>;
+  /** An hf:// source: pulled into the hub cache on first use (see ensureHubModel); `path` is its cached copy. */
+  hub?: HubRef;
   plugins: PluginChoice;
   maxModelLen?: number;
   kvCacheMemory?: number;
@@ -42,17 +52,13 @@ export function resolveModelSpec(
   if (!entry) {
     throw new UsageError(`unknown model '${id}'; available: ${registry.models.map((m) => m.id).join(", ")} (or pass a path to a .gguf or llama2.c .bin file)`);
   }
-  if (entry.source.startsWith("hf://")) {
-    throw new UsageError(`model '${id}': hf:// sources need \`llm pull\`, which is not available yet; download the file and use a relative path`);
-  }
   const abs = (p: string) => (isAbsolute(p) ? p : join(modelsDir, p));
-  const spec: ModelSpec = {
-    id,
-    path: abs(entry.source),
-    format: entry.format,
-    sampling: entry.sampling,
-    plugins: entry.plugins,
-  };
+  const spec: ModelSpec = { id, path: "", sampling: { ...entry.sampling }, plugins: entry.plugins };
+  if (entry.format !== "hf") spec.format = entry.format;
+  if (entry.source.startsWith("hf://")) {
+    spec.hub = parseHubRef(entry.source.slice(5));
+    spec.path = cachedHubPath(spec.hub) ?? "";
+  } else spec.path = abs(entry.source);
   if (opts.tokenizer) spec.tokenizerPath = resolve(opts.tokenizer);
   else if (entry.tokenizer) spec.tokenizerPath = abs(entry.tokenizer);
   if (entry.maxModelLen !== undefined) spec.maxModelLen = entry.maxModelLen;
@@ -60,8 +66,18 @@ export function resolveModelSpec(
   return spec;
 }
 
-/** Whether a registry entry's files are present (for `llm models`). */
+/** The cached copy of a hub model, or undefined when it has not been pulled (no network used). */
+export function cachedHubPath(ref: HubRef): string | undefined {
+  try {
+    return resolveCached(ref, hubCacheDir()).path;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a registry entry's files are present (for `llm models`): a model file, or a model folder. */
 export function entryFilesPresent(spec: ModelSpec): { model: boolean; tokenizer: boolean | null } {
-  const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
-  return { model: isFile(spec.path), tokenizer: spec.tokenizerPath ? isFile(spec.tokenizerPath) : null };
+  const isFile = (p: string) => p !== "" && existsSync(p) && statSync(p).isFile();
+  const isDir = (p: string) => p !== "" && existsSync(p) && statSync(p).isDirectory();
+  return { model: isFile(spec.path) || isDir(spec.path), tokenizer: spec.tokenizerPath ? isFile(spec.tokenizerPath) : null };
 }

@@ -1,9 +1,11 @@
 import { parseDocument } from "yaml";
+import { parseHubRef } from "../hub/repo-ref.ts";
 import { LlmError } from "../util/errors.ts";
 import type { SamplingParams } from "../sampling/params.ts";
 
-export type ModelFormat = "gguf" | "llama2c";
-export const MODEL_FORMATS: readonly ModelFormat[] = ["gguf", "llama2c"];
+/** "hf": a Hugging Face model folder (config.json, safetensors, tokenizer.json). */
+export type ModelFormat = "gguf" | "llama2c" | "hf";
+export const MODEL_FORMATS: readonly ModelFormat[] = ["gguf", "llama2c", "hf"];
 
 export interface PluginChoice {
   backend?: string;
@@ -87,8 +89,18 @@ function parseEntry(raw: unknown, index: number, fail: (m: string) => never): Mo
   const id = str("id", true)!;
   if (!/^[A-Za-z0-9][A-Za-z0-9._:-]*$/.test(id)) fail(`${name}: id may contain letters, digits, '.', '_', ':' and '-'`);
   const source = str("source", true)!;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith("hf://")) fail(`${name}: source scheme not supported in '${source}'; accepted: a relative path or hf://org/repo/file`);
-  const format = str("format", true)! as ModelFormat;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !source.startsWith("hf://")) fail(`${name}: source scheme not supported in '${source}'; accepted: a path or hf://org/repo[:file][@revision]`);
+  let hubFile: string | undefined;
+  if (source.startsWith("hf://")) {
+    try {
+      hubFile = parseHubRef(source.slice(5)).file;
+    } catch (e) {
+      fail(`${name}: ${(e as Error).message}`);
+    }
+  }
+  // hf:// sources may leave the format out: a folder is "hf", org/repo:x.gguf is "gguf".
+  const hubDefault = source.startsWith("hf://") ? (hubFile?.endsWith(".gguf") ? "gguf" : hubFile === undefined ? "hf" : undefined) : undefined;
+  const format = (str("format", hubDefault === undefined) ?? hubDefault)! as ModelFormat;
   if (!MODEL_FORMATS.includes(format)) fail(`${name}: format '${format}' not supported; accepted: ${MODEL_FORMATS.join(", ")}`);
   if (format === "llama2c" && raw.tokenizer === undefined) fail(`${name}: llama2c models need a 'tokenizer' file (tokenizer.bin)`);
   const entry: ModelEntry = { id, source, format, sampling: {}, plugins: {} };

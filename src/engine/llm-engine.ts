@@ -82,7 +82,10 @@ export class LLMEngine {
 
   addRequest(requestId: string, prompt: string | number[], params: Partial<SamplingParams> = {}, opts: AddRequestOptions = {}): void {
     if (this.parents.has(requestId)) throw new UsageError(`request id "${requestId}" is already in use`);
-    const sp = makeSamplingParams(params);
+    let sp = makeSamplingParams(params);
+    // generation_config.json's extra EOS ids stop like EOS, unless ignore_eos (as vLLM does).
+    const extraEos = sp.ignoreEos ? [] : this.loaded.eosTokenIds.filter((id) => !sp.stopTokenIds.includes(id) && id !== this.loaded.tokenizer.eosId);
+    if (extraEos.length) sp = { ...sp, stopTokenIds: [...sp.stopTokenIds, ...extraEos] };
     const promptIds = typeof prompt === "string" ? this.encodePrompt(prompt) : prompt.slice();
     if (promptIds.length === 0) throw new UsageError("the prompt is empty and the model adds no BOS token; give at least one token");
     const vocab = this.loaded.config.vocabSize;

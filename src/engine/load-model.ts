@@ -4,10 +4,13 @@ import type { ModelCheckpoint, ProgressCallback } from "../loader/types.ts";
 import type { LlamaConfig } from "../model/config.ts";
 import { LlamaModel } from "../model/llama.ts";
 import { architectureOf } from "../model/registry.ts";
+import { attentionShapeOf } from "../model/attention-shape.ts";
 import type { PluginRegistry } from "../plugin/registry.ts";
 import { selectPlugins, type Selection } from "../plugin/select.ts";
 import type { AttentionImpl, AttentionShape } from "../plugin/types.ts";
-import { createTokenizer } from "../tokenizer/from-metadata.ts";
+import { readGenerationConfig } from "../config/generation-config.ts";
+import { ensureHubModel } from "../config/hub-source.ts";
+import { tokenizerForCheckpoint } from "../tokenizer/for-checkpoint.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import { ModelFileError, UsageError } from "../util/errors.ts";
 
@@ -30,21 +33,28 @@ export interface LoadedModel {
   attention: AttentionImpl;
   selection: Selection;
   maxModelLen: number;
+  /** End-of-sequence ids besides the tokenizer's, from generation_config.json (dropped by ignore_eos). */
+  eosTokenIds: number[];
   loadMs: number;
 }
 
 export async function loadModel(spec: ModelSpec, registry: PluginRegistry, opts: LoadOptions = {}): Promise<LoadedModel> {
   const t0 = performance.now();
+  await ensureHubModel(spec); // hf:// sources: pulled into the hub cache on first use
   const loadOpts: Parameters<typeof loadCheckpoint>[1] = {};
   if (spec.format) loadOpts.format = spec.format;
   if (spec.tokenizerPath) loadOpts.tokenizerPath = spec.tokenizerPath;
   if (opts.onProgress) loadOpts.onProgress = opts.onProgress;
   const checkpoint = await loadCheckpoint(spec.path, loadOpts);
-  const tokenizer = createTokenizer(checkpoint.metadata, spec.tokenizerPath ?? spec.path);
+  const tokenizer = tokenizerForCheckpoint(checkpoint, spec.tokenizerPath ?? spec.path);
+  // generation_config.json's sampling defaults rank under models.yaml's (and flags/requests over both).
+  const generation = checkpoint.format === "hf" ? readGenerationConfig(checkpoint.file) : { sampling: {}, eosTokenIds: [] };
+  spec.sampling = { ...generation.sampling, ...spec.sampling };
   const emb = checkpoint.tensors.get("token_embd.weight");
   if (!emb) throw new ModelFileError(checkpoint.file, "missing required tensor 'token_embd.weight'");
   const vocabSize = emb.dims[1] ?? 0;
-  if (tokenizer.vocabSize !== vocabSize) {
+  // HF checkpoints often pad the embedding past the tokenizer's vocabulary (Qwen: 151936 rows, 151669 tokens).
+  if (checkpoint.format === "hf" ? tokenizer.vocabSize > vocabSize : tokenizer.vocabSize !== vocabSize) {
     throw new ModelFileError(checkpoint.file, `tokenizer has ${tokenizer.vocabSize} tokens but the embedding has ${vocabSize} rows`);
   }
   const config = architectureOf(checkpoint).config(checkpoint, vocabSize);
@@ -53,14 +63,7 @@ export async function loadModel(spec: ModelSpec, registry: PluginRegistry, opts:
   if (maxModelLen > config.contextLength) {
     throw new UsageError(`max_model_len ${maxModelLen} exceeds the model's context length ${config.contextLength}`);
   }
-  const shape: AttentionShape = {
-    numLayers: config.numLayers,
-    numHeads: config.numHeads,
-    numKvHeads: config.numKvHeads,
-    headDim: config.headDim,
-    smScale: 1 / Math.sqrt(config.headDim),
-    slidingWindow: config.slidingWindow,
-  };
+  const shape: AttentionShape = attentionShapeOf(config);
   const kvDtype = opts.kvCacheDtype ?? "auto";
   if (kvDtype !== "auto" && kvDtype !== "int8" && kvDtype !== "fp8") throw new UsageError(`invalid kv cache dtype "${kvDtype}"; accepted: auto, int8, fp8`);
   if (kvDtype !== "auto") shape.kvCacheDtype = kvDtype;
@@ -73,7 +76,7 @@ export async function loadModel(spec: ModelSpec, registry: PluginRegistry, opts:
   const selection = await selectPlugins(registry, want, shape, [...checkpoint.tensors.values()], { threads: opts.threads });
   const model = LlamaModel.load(checkpoint, config, selection.backend, selection.quant, maxModelLen);
   const attention = selection.attention.create(shape, selection.backend);
-  return { spec, checkpoint, config, tokenizer, model, attention, selection, maxModelLen, loadMs: performance.now() - t0 };
+  return { spec, checkpoint, config, tokenizer, model, attention, selection, maxModelLen, eosTokenIds: generation.eosTokenIds, loadMs: performance.now() - t0 };
 }
 
 function dropUndefined<T extends object>(o: T): Partial<T> {

@@ -43,7 +43,8 @@ export class ChatTemplate {
 
 /**
  * The template to serve: `--chat-template` (a file path, or a name from NAMED_TEMPLATES), else the
- * model's own (GGUF `tokenizer.chat_template`), else ChatML.
+ * model's own (GGUF `tokenizer.chat_template`; for a Hugging Face folder, tokenizerForCheckpoint puts
+ * tokenizer_config.json's template under that key), else ChatML.
  */
 export function resolveChatTemplate(metadata: ReadonlyMap<string, MetadataValue>, tokenizer: Tokenizer, override?: string): ChatTemplate {
   const bos = tokenizer.bosId !== null ? tokenizer.idToPiece(tokenizer.bosId) : "";

@@ -83,6 +83,11 @@ export abstract class BaseTokenizer implements Tokenizer {
     return this.vocab.types[id] === TokenType.Control;
   }
 
+  /** The bytes of a user-defined (added, non-special) token: its text as is, unless a subclass decodes it. */
+  protected userDefinedPieceBytes(id: number): Uint8Array {
+    return this.utf8.encode(this.vocab.tokens[id]!);
+  }
+
   /** Like llama.cpp's token_to_piece: the cached bytes, not a copy (callers must not modify). */
   protected pieceBytes(id: number, renderSpecial: boolean): Uint8Array {
     this.checkId(id);
@@ -92,7 +97,7 @@ export abstract class BaseTokenizer implements Tokenizer {
       case TokenType.Unknown:
         return renderSpecial ? this.cached(id, () => this.utf8.encode(this.vocab.tokens[id]!)) : EMPTY;
       case TokenType.UserDefined:
-        return this.cached(id, () => this.utf8.encode(this.vocab.tokens[id]!));
+        return this.cached(id, () => this.userDefinedPieceBytes(id));
       case TokenType.Normal:
       case TokenType.Byte:
         return this.cached(id, () => this.normalPieceBytes(id));

@@ -13,6 +13,11 @@ export interface BpeOptions {
   cacheSize?: number;
   /** File named in errors about malformed merges. */
   file?: string;
+  /**
+   * A tokenizer.json normalizer applied to each text fragment (text between special tokens) before
+   * pre-tokenization; `atStart` tells whether the fragment begins the input. None for GGUF files.
+   */
+  normalize?: (text: string, atStart: boolean) => string;
 }
 
 /**
@@ -26,6 +31,7 @@ export class BpeTokenizer extends BaseTokenizer {
   private readonly pre: PreTokenizer;
   private readonly cache = new Map<string, readonly number[]>();
   private readonly cacheSize: number;
+  private readonly normalize: ((text: string, atStart: boolean) => string) | undefined;
   /** Scratch queue, reset for every word (encode is synchronous, so one per instance is enough). */
   private readonly queue = new MergeQueue();
 
@@ -33,6 +39,7 @@ export class BpeTokenizer extends BaseTokenizer {
     super(vocab);
     this.pre = new PreTokenizer(pre);
     this.cacheSize = opts.cacheSize ?? 10000;
+    this.normalize = opts.normalize;
     merges.forEach((m, rank) => {
       // As llama.cpp: split at the first space after the first character (a first part may be " ").
       const at = m.indexOf(" ", 1);
@@ -44,10 +51,13 @@ export class BpeTokenizer extends BaseTokenizer {
   }
 
   protected encodeFragments(fragments: Fragment[], out: number[]): void {
-    for (const f of fragments) {
+    fragments.forEach((f, i) => {
       if (f.id !== undefined) out.push(f.id);
-      else for (const word of this.pre.split(f.text)) this.encodeWord(word, out);
-    }
+      else {
+        const text = this.normalize ? this.normalize(f.text, i === 0) : f.text;
+        for (const word of this.pre.split(text)) this.encodeWord(word, out);
+      }
+    });
   }
 
   protected normalPieceBytes(id: number): Uint8Array {

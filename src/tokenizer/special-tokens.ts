@@ -30,12 +30,34 @@ export class SpecialTokenSplitter {
     });
     specials.sort((a, b) => b.text.length - a.text.length || a.id - b.id);
     this.specials = specials;
+    specials.forEach((sp, i) => {
+      const list = this.byFirstChar.get(sp.text[0]!);
+      if (list) list.push(i);
+      else this.byFirstChar.set(sp.text[0]!, [i]);
+    });
+  }
+
+  /** Indices into `specials` by their first UTF-16 unit: only those whose first unit occurs in a text can match. */
+  private readonly byFirstChar = new Map<string, number[]>();
+
+  /** The specials that could occur in `text`, in matching order (Gemma has 6k added tokens; a prompt meets few). */
+  private candidates(text: string): Special[] {
+    const seen = new Set<string>();
+    const picked: number[] = [];
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (seen.has(c)) continue;
+      seen.add(c);
+      const list = this.byFirstChar.get(c);
+      if (list) for (const j of list) picked.push(j);
+    }
+    return picked.sort((a, b) => a - b).map((j) => this.specials[j]!);
   }
 
   split(text: string, parseSpecial: boolean): Fragment[] {
     if (text.length === 0) return [];
     let fragments: Fragment[] = [{ text }];
-    for (const sp of this.specials) {
+    for (const sp of this.candidates(text)) {
       if (sp.needsParseSpecial && !parseSpecial) continue;
       if (!fragments.some((f) => f.text !== undefined && f.text.includes(sp.text))) continue;
       const next: Fragment[] = [];

@@ -2,6 +2,8 @@ import { Command } from "commander";
 import { looksLikePath } from "../../config/model-spec.ts";
 import { AsyncLLM } from "../../engine/async-llm.ts";
 import type { RequestOutput } from "../../engine/request-output.ts";
+import { encodeChatPrompt, resolveChatTemplate } from "../../server/chat-template.ts";
+import type { ChatMessage } from "../../server/chat-messages.ts";
 import { addEngineOptions, addModelSourceOptions, addSamplingOptions, loadRegistry, resolveSpec, samplingFrom, type CommonOpts } from "../common-options.ts";
 import { openEngine } from "../open-engine.ts";
 
@@ -11,8 +13,15 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+interface RunOpts extends CommonOpts {
+  echo: boolean;
+  chat?: boolean;
+  system?: string;
+  chatTemplate?: string;
+}
+
 /** `llm run [model] [prompt]`: one prompt, streamed to stdout. One positional is a model when it names one, else the prompt. */
-async function runAction(a: string | undefined, b: string | undefined, o: CommonOpts & { echo: boolean }): Promise<void> {
+async function runAction(a: string | undefined, b: string | undefined, o: RunOpts): Promise<void> {
   let model = a;
   let prompt = b;
   if (b === undefined && a !== undefined) {
@@ -25,10 +34,20 @@ async function runAction(a: string | undefined, b: string | undefined, o: Common
   const engine = await openEngine(spec, o);
   const llm = new AsyncLLM(engine);
   const t0 = performance.now();
-  const stream = llm.addRequest(prompt, samplingFrom(o, spec), { outputKind: "delta" });
+  // --chat: the prompt becomes one user turn (after --system) rendered by the model's chat template.
+  let input: string | number[] = prompt;
+  if (o.chat || o.system !== undefined || o.chatTemplate !== undefined) {
+    const template = resolveChatTemplate(engine.loaded.checkpoint.metadata, engine.tokenizer, o.chatTemplate);
+    const messages: ChatMessage[] = [];
+    if (o.system !== undefined) messages.push({ role: "system", content: o.system });
+    messages.push({ role: "user", content: prompt });
+    input = encodeChatPrompt(engine.tokenizer, template.render(messages, true));
+    if (o.verbose) process.stderr.write(`chat template: ${template.origin}\n`);
+  }
+  const stream = llm.addRequest(input, samplingFrom(o, spec), { outputKind: "delta" });
   const onSigint = () => llm.abort(stream.requestId);
   process.once("SIGINT", onSigint);
-  if (!o.json && o.echo) process.stdout.write(prompt);
+  if (!o.json && o.echo && typeof input === "string") process.stdout.write(prompt);
   let text = "";
   const tokenIds: number[] = [];
   let last: RequestOutput | null = null;
@@ -78,10 +97,13 @@ function round(x: number): number {
 export function runCommand(): Command {
   const cmd = new Command("run")
     .description("generate text from a prompt, streamed to stdout")
-    .argument("[model]", "models.yaml id or a path to a .gguf / llama2.c .bin file (default: the registry's default)")
+    .argument("[model]", "models.yaml id or a path to a .gguf / llama2.c .bin file / Hugging Face folder (default: the registry's default)")
     .argument("[prompt]", "the prompt (default: read from stdin when it is not a terminal)")
     .option("--json", "print one JSON object (text, token ids, finish reason, timings) instead of streaming")
     .option("--no-echo", "do not print the prompt before the generated text")
+    .option("--chat", "wrap the prompt as one user message in the model's chat template (no echo)")
+    .option("--system <text>", "with --chat: a system message before the prompt (implies --chat)")
+    .option("--chat-template <file|name>", "with --chat: a Jinja template file, or chatml (default: the model's own; implies --chat)")
     .option("-v, --verbose", "timings and model facts on stderr; stack traces on errors");
   addSamplingOptions(cmd);
   addEngineOptions(cmd);
@@ -92,6 +114,7 @@ Examples:
   llm run stories260k "Once upon a time" --temperature 0 -n 64
   llm run stories260k-llama2c "Lily and Tom" --seed 42 --top-p 0.9
   llm run ./model.gguf "Hello" --json
+  llm run ./SmolLM2-135M-Instruct "What is a llama?" --chat --system "Answer briefly."
   echo "The cat" | llm run stories260k --stop "." --max-tokens 100`);
   return cmd.action(runAction);
 }
