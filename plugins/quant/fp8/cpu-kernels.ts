@@ -2,6 +2,10 @@
  * fp8 linear kernel on the cpu backend: codes [m, k] decoded through a 256-entry table, one f32
  * scale per output channel. out[n, m] = x[n, k] · (scale ⊙ decode(codes))^T.
  */
+import { FP8_TABLES } from "../../../src/quant/fp8.ts";
+import type { Fp8Matrix } from "../../../src/quant/fp8-matrix.ts";
+import { code8Layout, wasmKernelsOf } from "../../backend/cpu/wasm/layouts.ts";
+import type { MatmulFn } from "../int8/cpu-kernels.ts";
 export function matmulFp8(
   out: Float32Array, x: Float32Array, codes: Uint8Array, scales: Float32Array, table: Float32Array, n: number, k: number, m: number,
 ): void {
@@ -29,4 +33,22 @@ export function matmulFp8(
       out[i * m + j] = s * scales[j]!;
     }
   }
+}
+
+function jsFp8Matmul(w: Fp8Matrix): MatmulFn {
+  const { codes, scales, cols: k, rows: m } = w, table = FP8_TABLES[w.format];
+  return (out, x, n) => matmulFp8(out, x, codes, scales, table, n, k, m);
+}
+
+/**
+ * The cpu kernel of an fp8 linear: WebAssembly SIMD128 (wasm/kernels.ts matmulCode8, decoding
+ * e4m3/e5m2 arithmetically, exactly) when `backend` has wasm kernels and the weights fit in its
+ * memory, else the JS table kernel above.
+ */
+export function fp8Matmul(backend: unknown, w: Fp8Matrix): MatmulFn {
+  const wasm = wasmKernelsOf(backend);
+  const placed = wasm ? wasm.placeBytes(code8Layout(w.format, w.codes, w.scales, w.rows, w.cols)) : null;
+  if (!wasm || !placed) return jsFp8Matmul(w);
+  const { cols: k, rows: m } = w;
+  return (out, x, n) => wasm.matmulPlaced("matmulCode8", out, x, placed, n, k, m);
 }

@@ -1,10 +1,10 @@
 import type { QuantPlugin } from "../../../src/plugin/types.ts";
-import { FP8_TABLES, type Fp8Format } from "../../../src/quant/fp8.ts";
+import type { Fp8Format } from "../../../src/quant/fp8.ts";
 import { quantizeFp8 } from "../../../src/quant/fp8-matrix.ts";
 import { floatWeights, onlineQuantCheck, type OutputHeadPolicy, type QuantLinearMethod } from "../../../src/quant/online.ts";
 import { outputHeadLinear } from "../int8/output-head.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
-import { matmulFp8 } from "./cpu-kernels.ts";
+import { fp8Matmul } from "./cpu-kernels.ts";
 
 /**
  * fp8 weight-only quantization at load: e4m3 (`fp8`, as vLLM's fp8 weights) or e5m2 (`fp8-e5m2`)
@@ -15,7 +15,6 @@ import { matmulFp8 } from "./cpu-kernels.ts";
 export function makeFp8Plugin(format: Fp8Format, opts: { head?: OutputHeadPolicy; name?: string } = {}): QuantPlugin {
   const name = opts.name ?? (format === "e4m3" ? "fp8" : "fp8-e5m2");
   const head = opts.head ?? "int8";
-  const table = FP8_TABLES[format];
   return {
     kind: "quant",
     name,
@@ -27,12 +26,13 @@ export function makeFp8Plugin(format: Fp8Format, opts: { head?: OutputHeadPolicy
       const headMethod = outputHeadLinear(head, name, layer, wf, backend);
       if (headMethod) return headMethod;
       const w = quantizeFp8(wf, m, k, format);
+      const matmul = fp8Matmul(backend, w); // WebAssembly SIMD128 when the cpu backend has it, else JS
       return {
         inFeatures: k,
         outFeatures: m,
         weightBytes: w.codes.byteLength + w.scales.byteLength,
         scheme: `fp8 ${format} per-channel`,
-        apply: (x, out, n) => matmulFp8(f32(out), f32(x), w.codes, w.scales, table, n, k, m),
+        apply: (x, out, n) => matmul(f32(out), f32(x), n),
       };
     },
   };

@@ -3,6 +3,10 @@
  * never dequantized whole). out[n, m] = x[n, k] · W[m, k]^T with W rows stored as blocks.
  */
 import { f16ToF32 } from "../../../src/loader/gguf/dequantize.ts";
+import { GGMLType } from "../../../src/loader/types.ts";
+import type { KernelName } from "../../backend/cpu/wasm-kernels.ts";
+import { wasmKernelsOf } from "../../backend/cpu/wasm/layouts.ts";
+import type { MatmulFn } from "../int8/cpu-kernels.ts";
 
 /** f16 bits → f32 value, for all 65536 patterns (a constant table). */
 export const F16_TABLE: Float32Array = (() => {
@@ -125,4 +129,29 @@ export function matmulQ4_0(out: Float32Array, x: Float32Array, w: Uint8Array, n:
       out[i * m + j] = acc;
     }
   }
+}
+
+/** The WebAssembly SIMD128 kernel of each GGML type computed in place, and the row-length multiple it needs. */
+const WASM_KERNELS = new Map<GGMLType, [KernelName, number]>([
+  [GGMLType.Q8_0, ["matmulQ8_0", 32]],
+  [GGMLType.Q4_0, ["matmulQ4_0", 32]],
+  [GGMLType.Q4_K, ["matmulQ4_K", 256]],
+  [GGMLType.Q6_K, ["matmulQ6_K", 256]],
+  [GGMLType.F16, ["matmulF16", 1]],
+  [GGMLType.BF16, ["matmulBF16", 1]],
+]);
+
+/**
+ * The WebAssembly SIMD128 kernel for a GGUF weight matrix [m, k] of `type`, its bytes copied once
+ * into the backend's wasm memory as stored; null when the backend has no wasm kernels, the type
+ * has none (F32 goes through the backend's matmul; other block types stay on the JS kernels), k
+ * is not a multiple of the block size, or the weights do not fit.
+ */
+export function wasmGgufMatmul(backend: unknown, type: GGMLType, bytes: Uint8Array, k: number, m: number): MatmulFn | null {
+  const wasm = wasmKernelsOf(backend), kernel = WASM_KERNELS.get(type);
+  if (!wasm || !kernel || k % kernel[1] !== 0) return null;
+  const w = wasm.placeBytes(bytes);
+  if (!w) return null;
+  const name = kernel[0];
+  return (out, x, n) => wasm.matmulPlaced(name, out, x, w, n, k, m);
 }

@@ -4,9 +4,10 @@ import { dequantize } from "../../../src/loader/gguf/dequantize.ts";
 import { ggmlTypeName } from "../../../src/loader/gguf/ggml-types.ts";
 import { BLOCK_CODECS } from "../../../src/quant/ggml/decode.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
-import type { WasmKernels } from "../../backend/cpu/wasm-kernels.ts";
-import { matmulF16, matmulQ4_0, matmulQ8_0 } from "./cpu-kernels.ts";
+import { matmulF16, matmulQ4_0, matmulQ8_0, wasmGgufMatmul } from "./cpu-kernels.ts";
 import { blockScratch, matmulBlocks, type BlockScratch } from "./block-kernels.ts";
+import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
+import { createGgufLinearWebGpu, ggufWebGpuProblems } from "./webgpu.ts";
 
 const SUPPORTED = [GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0, GGMLType.Q4_K, GGMLType.Q6_K];
 const SUPPORTED_NAMES = SUPPORTED.map(ggmlTypeName).join(", ");
@@ -14,15 +15,17 @@ const SUPPORTED_NAMES = SUPPORTED.map(ggmlTypeName).join(", ");
 /**
  * Computes on GGUF tensors as stored: Q8_0, Q4_0, Q4_K, Q6_K and F16 weights stay in their file
  * format in memory (views into the loaded file) and are decoded a block at a time inside the dot
- * products. BF16 and F32 are used as f32.
+ * products (WebAssembly SIMD128 kernels on the cpu backend when it has them, copied once into its
+ * wasm memory; JS otherwise). BF16 is used in place by the wasm kernel, else as f32; F32 as f32.
  */
 export const ggufQuantPlugin: QuantPlugin = {
   kind: "quant",
   name: "gguf",
-  description: `GGUF block formats used in place: Q8_0, Q4_0, Q4_K, Q6_K and F16 (BF16 widened to f32)`,
+  description: `GGUF block formats used in place: Q8_0, Q4_0, Q4_K, Q6_K and F16 (BF16 too with WebAssembly SIMD, else widened to f32)`,
   check(backend, tensors) {
     const reasons: string[] = [];
-    if (backend.name !== "cpu") reasons.push(`gguf has no kernels for backend "${backend.name}" (has: cpu)`);
+    if (backend.name === "webgpu") reasons.push(...ggufWebGpuProblems(tensors));
+    else if (backend.name !== "cpu") reasons.push(`gguf has no kernels for backend "${backend.name}" (has: cpu, webgpu)`);
     const bad = tensors.find((t) => !SUPPORTED.includes(t.type));
     if (bad) reasons.push(`gguf cannot compute on tensor type ${ggmlTypeName(bad.type)} (${bad.name}); supported: ${SUPPORTED_NAMES}`);
     return reasons;
@@ -30,16 +33,14 @@ export const ggufQuantPlugin: QuantPlugin = {
   createLinear(layer, backend): LinearMethod {
     const { tensor, inFeatures: k, outFeatures: m } = layer;
     const base = { inFeatures: k, outFeatures: m };
+    if (backend.name === "webgpu") return createGgufLinearWebGpu(layer, backend as WebGpuBackend);
     if (!SUPPORTED.includes(tensor.type)) {
       throw new Error(`gguf cannot compute on tensor type ${ggmlTypeName(tensor.type)} (${tensor.name}); supported: ${SUPPORTED_NAMES}`);
     }
+    // WebAssembly SIMD128 on the cpu backend: the weights are copied once, as stored, into its wasm memory.
+    const simd = wasmGgufMatmul(backend, tensor.type, tensor.data, k, m);
+    if (simd) return { ...base, weightBytes: tensor.data.byteLength, apply: (x, out, n) => simd(f32(out), f32(x), n) };
     if (tensor.type === GGMLType.Q8_0) {
-      const wasm = (backend as { wasm?: WasmKernels | null }).wasm;
-      // WebAssembly SIMD: the blocks are copied once into the backend's wasm memory (if they fit).
-      const resident = wasm && k % 32 === 0 ? wasm.placeBytes(tensor.data) : null;
-      if (wasm && resident) {
-        return { ...base, weightBytes: resident.byteLength, apply: (x, out, n) => wasm.matmulQ8_0(f32(out), f32(x), resident, n, k, m) };
-      }
       const bytes = tensor.data; // used in place: a view into the loaded file
       return { ...base, weightBytes: bytes.byteLength, apply: (x, out, n) => matmulQ8_0(f32(out), f32(x), bytes, n, k, m) };
     }

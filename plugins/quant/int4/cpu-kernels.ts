@@ -4,6 +4,9 @@
  * so each activation row's group sums are computed once per call and the inner loop is a plain
  * dot product over unpacked nibbles.
  */
+import type { Int4Matrix } from "../../../src/quant/int4.ts";
+import { int4Layout, wasmKernelsOf } from "../../backend/cpu/wasm/layouts.ts";
+import type { MatmulFn } from "../int8/cpu-kernels.ts";
 export function matmulInt4(
   out: Float32Array, x: Float32Array, packed: Uint8Array, scales: Float32Array, zeros: Uint8Array,
   n: number, k: number, m: number, groupSize: number, xsum: Float64Array,
@@ -63,4 +66,26 @@ export function matmulInt4(
       out[i * m + j] = acc;
     }
   }
+}
+
+function jsInt4Matmul(q: Int4Matrix): MatmulFn {
+  const { cols: k, rows: m, groupSize } = q;
+  let xsum = new Float64Array(0);
+  return (out, x, n) => {
+    if (xsum.length < (n * k) / groupSize) xsum = new Float64Array((n * k) / groupSize);
+    matmulInt4(out, x, q.packed, q.scales, q.zeros, n, k, m, groupSize, xsum);
+  };
+}
+
+/**
+ * The cpu kernel of an int4 linear: WebAssembly SIMD128 (wasm/kernels.ts matmulInt4, weights
+ * placed once in the backend's wasm memory) when `backend` has wasm kernels and the weights fit,
+ * else the JS kernel above.
+ */
+export function int4Matmul(backend: unknown, q: Int4Matrix): MatmulFn {
+  const wasm = wasmKernelsOf(backend);
+  const w = wasm ? wasm.placeBytes(int4Layout(q)) : null;
+  if (!wasm || !w) return jsInt4Matmul(q);
+  const { cols: k, rows: m } = q;
+  return (out, x, n) => wasm.matmulPlaced("matmulInt4", out, x, w, n, k, m);
 }

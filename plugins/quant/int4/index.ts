@@ -4,7 +4,9 @@ import { QuantizationError } from "../../../src/quant/errors.ts";
 import { f32Linear, floatWeights, onlineQuantCheck, type OutputHeadPolicy, type QuantLinearMethod } from "../../../src/quant/online.ts";
 import { outputHeadLinear } from "../int8/output-head.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
-import { matmulInt4 } from "./cpu-kernels.ts";
+import { int4Matmul } from "./cpu-kernels.ts";
+import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
+import { createInt4LinearWebGpu } from "./webgpu.ts";
 
 export interface Int4Options {
   /** Input features per (scale, zero point) group: 32, 64 or 128. */
@@ -42,8 +44,9 @@ export function makeInt4Plugin(opts: Int4Options): QuantPlugin {
     kind: "quant",
     name,
     description: `int4 weight-only, groups of ${groupSize}, asymmetric (scale + zero point); quantized at load from f32/f16/bf16`,
-    check: (backend, tensors) => onlineQuantCheck(name, backend, tensors),
+    check: (backend, tensors) => onlineQuantCheck(name, backend, tensors, ["cpu", "webgpu"]),
     createLinear(layer, backend): QuantLinearMethod {
+      if (backend.name === "webgpu") return createInt4LinearWebGpu(layer, backend as WebGpuBackend, { ...opts, name, head });
       const { inFeatures: k, outFeatures: m } = layer;
       const w = floatWeights(name, layer);
       const headMethod = outputHeadLinear(head, name, layer, w, backend);
@@ -54,16 +57,13 @@ export function makeInt4Plugin(opts: Int4Options): QuantPlugin {
         return f32Linear(layer, w, backend, `${layer.name} kept f32: ${problem}`);
       }
       const q = quantizeInt4(w, m, k, groupSize, { search: opts.search ?? false });
-      let xsum = new Float64Array(0);
+      const matmul = int4Matmul(backend, q); // WebAssembly SIMD128 when the cpu backend has it, else JS
       return {
         inFeatures: k,
         outFeatures: m,
         weightBytes: q.packed.byteLength + q.scales.byteLength + q.zeros.byteLength,
         scheme: `int4 g${groupSize}`,
-        apply(x, out, n) {
-          if (xsum.length < (n * k) / groupSize) xsum = new Float64Array((n * k) / groupSize);
-          matmulInt4(f32(out), f32(x), q.packed, q.scales, q.zeros, n, k, m, groupSize, xsum);
-        },
+        apply: (x, out, n) => matmul(f32(out), f32(x), n),
       };
     },
   };

@@ -2,6 +2,8 @@
  * int8 linear kernels on the cpu backend. Weights: Int8Array q [m, k] with one f32 scale per row
  * (output channel). out[n, m] = x[n, k] · (scale ⊙ q)[m, k]^T.
  */
+import { quantizeRowsInt8 } from "../../../src/quant/int8.ts";
+import { code8Layout, int8ActivationBuffer, wasmKernelsOf, type Int8ActivationBuffer } from "../../backend/cpu/wasm/layouts.ts";
 
 /** Weight-only: f32 activations times int8 weights, four weight rows per pass. */
 export function matmulInt8(out: Float32Array, x: Float32Array, q: Int8Array, scales: Float32Array, n: number, k: number, m: number): void {
@@ -62,4 +64,45 @@ export function matmulInt8Dynamic(
       out[i * m + j] = xs[i]! * ws[j]! * s;
     }
   }
+}
+
+/** out[n, m] = x[n, k] · W^T over f32 arrays (a linear's cpu kernel). */
+export type MatmulFn = (out: Float32Array, x: Float32Array, n: number) => void;
+
+/**
+ * The WebAssembly SIMD128 kernel for per-channel int8 weights (wasm/kernels.ts matmulCode8, or
+ * matmulInt8Dynamic with `dynamic`: activations quantized per row with quantizeRowsInt8, then
+ * integer dot products), weights placed once in the backend's wasm memory; null when the backend
+ * has no wasm kernels or the weights do not fit (the JS kernels above are then used).
+ */
+function wasmInt8Matmul(backend: unknown, q: Int8Array, scales: Float32Array, k: number, m: number, dynamic: boolean): MatmulFn | null {
+  const wasm = wasmKernelsOf(backend);
+  if (!wasm || (dynamic && k < 2)) return null;
+  const w = wasm.placeBytes(code8Layout("int8", q, scales, m, k));
+  if (!w) return null;
+  if (!dynamic) return (out, x, n) => wasm.matmulPlaced("matmulCode8", out, x, w, n, k, m);
+  let act: Int8ActivationBuffer | undefined;
+  return (out, x, n) => {
+    act = int8ActivationBuffer(n, k, act);
+    quantizeRowsInt8(x, n, k, act.xq, act.xs);
+    wasm.matmulPlaced("matmulInt8Dynamic", out, act.packed, w, n, k, m);
+  };
+}
+
+function jsInt8Matmul(q: Int8Array, scales: Float32Array, k: number, m: number, dynamic: boolean): MatmulFn {
+  if (!dynamic) return (out, x, n) => matmulInt8(out, x, q, scales, n, k, m);
+  let xq = new Int8Array(0), xs = new Float32Array(0);
+  return (out, x, n) => {
+    if (xq.length < n * k) { xq = new Int8Array(n * k); xs = new Float32Array(n); }
+    quantizeRowsInt8(x, n, k, xq, xs);
+    matmulInt8Dynamic(out, xq, xs, q, scales, n, k, m);
+  };
+}
+
+/**
+ * The cpu kernel of an int8 linear: WebAssembly SIMD128 when `backend` has wasm kernels and the
+ * weights fit in its memory (then only the placed copy is kept), else the JS kernels above.
+ */
+export function int8Matmul(backend: unknown, q: Int8Array, scales: Float32Array, k: number, m: number, dynamic: boolean): MatmulFn {
+  return wasmInt8Matmul(backend, q, scales, k, m, dynamic) ?? jsInt8Matmul(q, scales, k, m, dynamic);
 }

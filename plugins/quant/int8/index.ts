@@ -1,9 +1,11 @@
 import type { QuantPlugin } from "../../../src/plugin/types.ts";
-import { quantizeInt8, quantizeRowsInt8 } from "../../../src/quant/int8.ts";
+import { quantizeInt8 } from "../../../src/quant/int8.ts";
 import { floatWeights, onlineQuantCheck, type OutputHeadPolicy, type QuantLinearMethod } from "../../../src/quant/online.ts";
 import { outputHeadLinear } from "./output-head.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
-import { matmulInt8, matmulInt8Dynamic } from "./cpu-kernels.ts";
+import { int8Matmul } from "./cpu-kernels.ts";
+import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
+import { createInt8LinearWebGpu } from "./webgpu.ts";
 
 /**
  * int8 quantization at load, symmetric, one scale per output channel (src/quant/int8.ts).
@@ -22,27 +24,19 @@ export function makeInt8Plugin(opts: { dynamic: boolean; head?: OutputHeadPolicy
     description: opts.dynamic
       ? "int8 weights (per-channel) × int8 activations (per-token, dynamic), integer dot products; quantized at load"
       : "int8 weight-only, per-channel symmetric; quantized at load from f32/f16/bf16",
-    check: (backend, tensors) => onlineQuantCheck(name, backend, tensors),
+    check: (backend, tensors) => onlineQuantCheck(name, backend, tensors, opts.dynamic ? ["cpu"] : ["cpu", "webgpu"]),
     createLinear(layer, backend): QuantLinearMethod {
+      if (backend.name === "webgpu" && !opts.dynamic) return createInt8LinearWebGpu(layer, backend as WebGpuBackend, { name, head });
       const { inFeatures: k, outFeatures: m } = layer;
       const wf = floatWeights(name, layer);
       const headMethod = outputHeadLinear(head, name, layer, wf, backend);
       if (headMethod) return headMethod;
       const w = quantizeInt8(wf, m, k);
       const base = { inFeatures: k, outFeatures: m, weightBytes: w.q.byteLength + w.scales.byteLength };
-      if (!opts.dynamic) {
-        return { ...base, scheme: "int8 per-channel", apply: (x, out, n) => matmulInt8(f32(out), f32(x), w.q, w.scales, n, k, m) };
-      }
-      let xq = new Int8Array(0), xs = new Float32Array(0);
-      return {
-        ...base,
-        scheme: "int8 per-channel × int8 per-token",
-        apply(x, out, n) {
-          if (xq.length < n * k) { xq = new Int8Array(n * k); xs = new Float32Array(n); }
-          quantizeRowsInt8(f32(x), n, k, xq, xs);
-          matmulInt8Dynamic(f32(out), xq, xs, w.q, w.scales, n, k, m);
-        },
-      };
+      // WebAssembly SIMD128 on the cpu backend when it has it (weights placed once), else plain JS.
+      const matmul = int8Matmul(backend, w.q, w.scales, k, m, opts.dynamic);
+      const scheme = opts.dynamic ? "int8 per-channel × int8 per-token" : "int8 per-channel";
+      return { ...base, scheme, apply: (x, out, n) => matmul(f32(out), f32(x), n) };
     },
   };
 }

@@ -124,6 +124,6 @@ describe("gguf plugin: products computed on the blocks", () => {
       "gguf cannot compute on tensor type Q5_K (blk.0.ffn_up.weight); supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K",
     ]);
     expect(() => ggufQuantPlugin.createLinear({ name: t.name, tensor: t, inFeatures: 256, outFeatures: 1 }, backend)).toThrow(/cannot compute on tensor type Q5_K/);
-    expect(ggufQuantPlugin.check({ ...backend, name: "webgpu" }, [])).toEqual([`gguf has no kernels for backend "webgpu" (has: cpu)`]);
+    expect(ggufQuantPlugin.check({ ...backend, name: "metal" }, [])).toEqual([`gguf has no kernels for backend "metal" (has: cpu, webgpu)`]);
   });
 });

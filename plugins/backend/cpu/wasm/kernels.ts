@@ -4,15 +4,25 @@
 // thread its own column range of the same product, over one shared memory.
 //
 // Every output is the same function of its x row and W row whatever n and the blocking:
-// four f32 lanes accumulate p ≡ 0..3 (mod 4) for p < k & ~3 (Q8_0: one f32x4 sum per block,
-// scaled by the block's d and added to four lanes), reduced as (l0 + l1) + (l2 + l3), then the
-// tail p ≥ k & ~3 is added one element at a time. No fused multiply-add is used.
+// four f32 lanes accumulate p ≡ 0..3 (mod 4) for p < k & ~3 (block formats: one f32x4 sum per
+// 32-weight block, scaled by the block's scale unless the decoded weights carry it, added to four
+// lanes), reduced as (l0 + l1) + (l2 + l3), then the tail p ≥ k & ~3 is added one element at a
+// time (times the row scale for per-channel formats). No fused multiply-add is used. Each weight
+// block is decoded once per pass and used for up to 4 x rows (2 for f32 and Q8_0).
+//
+// Files: common.ts (shared helpers), half.ts (F16, BF16), q4.ts (Q4_0, int4 groups), kquants.ts
+// (Q4_K, Q6_K), int8.ts (int8 and fp8 per-channel, int8 × int8 dynamic). Weight layouts beyond
+// the GGUF blocks are written by layouts.ts (TypeScript, host side).
 
 // @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
 
-function hsum(a: v128): f32 {
-  return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1)) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3));
-}
+import { blockDot, f16, hsum, q8hi, q8hi2, q8lo, q8lo2 } from "./common";
+
+// The other weight formats, one file per family (all exported from this module).
+export { matmulF16, matmulBF16 } from "./half";
+export { matmulQ4_0, matmulInt4 } from "./q4";
+export { matmulQ4_K, matmulQ6_K } from "./kquants";
+export { matmulCode8, matmulInt8Dynamic } from "./int8";
 
 function tailDot(s: f32, x: usize, w: usize, k4: i32, k: i32): f32 {
   for (let p = k4; p < k; p++) s += load<f32>(x + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
@@ -73,38 +83,6 @@ export function matmulF32(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32
       store<f32>(out + ((<usize>i * <usize>m + <usize>j) << 2), tailDot(hsum(a0), x0, w0, k4, k));
     }
   }
-}
-
-/** IEEE half → f32 (exact for all 65536 patterns). */
-function f16(h: u32): f32 {
-  const sign = (h & 0x8000) << 16;
-  const e = (h >> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (e == 0) {
-    const v = <f32>mant * reinterpret<f32>(0x33800000); // 2^-24, exact
-    return sign ? -v : v;
-  }
-  if (e == 31) return reinterpret<f32>(sign | 0x7f800000 | (mant << 13));
-  return reinterpret<f32>(sign | ((e + 112) << 23) | (mant << 13));
-}
-
-/** Eight int8 → two f32x4 (low and high halves of an i16x8). */
-function q8lo(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v))); }
-function q8hi(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(v))); }
-function q8lo2(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(v))); }
-function q8hi2(v: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(v))); }
-
-/** Σ over one 32-wide block of x · q, in a fixed order (8 products added one after another). */
-function blockDot(xb: usize, q0: v128, q1: v128, q2: v128, q3: v128, q4: v128, q5: v128, q6: v128, q7: v128): v128 {
-  let s = f32x4.mul(v128.load(xb), q0);
-  s = f32x4.add(s, f32x4.mul(v128.load(xb + 16), q1));
-  s = f32x4.add(s, f32x4.mul(v128.load(xb + 32), q2));
-  s = f32x4.add(s, f32x4.mul(v128.load(xb + 48), q3));
-  s = f32x4.add(s, f32x4.mul(v128.load(xb + 64), q4));
-  s = f32x4.add(s, f32x4.mul(v128.load(xb + 80), q5));
-  s = f32x4.add(s, f32x4.mul(v128.load(xb + 96), q6));
-  s = f32x4.add(s, f32x4.mul(v128.load(xb + 112), q7));
-  return s;
 }
 
 /**

@@ -1,0 +1,143 @@
+// AssemblyScript source of ops.wasm (built by scripts/build-wasm.sh; not TypeScript).
+// The cpu backend's non-matmul hot loops: the paged plugin's attention for one query head,
+// SiLU-gated multiply and RMSNorm, each with exactly the f64 operations of its JavaScript
+// reference (plugins/attention/paged/cpu.ts, plugins/backend/cpu/kernels.ts) in the same order,
+// so results are bit-identical to JavaScript on every runtime (the exponential is det-math's
+// dexp, ported operation for operation).
+
+// @ts-nocheck -- AssemblyScript types (v128, f64, usize); tsc only parses this file.
+
+const LN2_HI: f64 = 6.93147180369123816490e-1;
+const LN2_LO: f64 = 1.90821492927058770002e-10;
+const INV_LN2: f64 = 1.44269504088896338700;
+
+/** 2^k for -1022 <= k <= 1023 (exact). */
+function pow2(k: i32): f64 {
+  return reinterpret<f64>(<u64>(k + 1023) << 52);
+}
+
+/** JavaScript's Math.round: the nearest integer, ties toward +infinity. */
+function jsRound(y: f64): f64 {
+  const r = floor(y);
+  return y - r >= 0.5 ? r + 1 : r;
+}
+
+/** det-math dexp, operation for operation. */
+export function dexp(x: f64): f64 {
+  if (x != x) return NaN;
+  if (x > 709.782712893384) return Infinity;
+  if (x < -745.1332191019412) return 0;
+  const kf = jsRound(x * INV_LN2);
+  const k = <i32>kf;
+  const r = (x - kf * LN2_HI) - kf * LN2_LO;
+  let p: f64 = 1.0 / 87178291200.0;
+  p = p * r + 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1;
+  p = p * r + 1;
+  if (k < -1000) return (p * pow2(k + 200)) * pow2(-200);
+  if (k > 1023) return p * Infinity;
+  return p * pow2(k);
+}
+
+/**
+ * One query head: out[d] = Σ_j softmax(scale · q·k_j)_j · v_j[d] over `len` positions whose K/V
+ * rows start at kBase/vBase + 4·offs[j] (f32), q and out headDim f32; sc (len f64) and acc
+ * (headDim f64) are scratch. Keys are taken four at a time (independent sums, each in the
+ * reference's order); the V sum runs two dims per f64x2 lane pair (per-dim order unchanged).
+ */
+export function attendHead(out: usize, q: usize, kBase: usize, vBase: usize, offs: usize, len: i32, headDim: i32, scale: f64, sc: usize, acc: usize): void {
+  let max: f64 = -Infinity;
+  let j = 0;
+  for (; j + 4 <= len; j += 4) {
+    const k0 = kBase + (<usize>load<i32>(offs + (<usize>j << 2)) << 2);
+    const k1 = kBase + (<usize>load<i32>(offs + (<usize>(j + 1) << 2)) << 2);
+    const k2 = kBase + (<usize>load<i32>(offs + (<usize>(j + 2) << 2)) << 2);
+    const k3 = kBase + (<usize>load<i32>(offs + (<usize>(j + 3) << 2)) << 2);
+    let s0: f64 = 0, s1: f64 = 0, s2: f64 = 0, s3: f64 = 0;
+    for (let d = 0; d < headDim; d++) {
+      const o = <usize>d << 2;
+      const qd = <f64>load<f32>(q + o);
+      s0 += qd * <f64>load<f32>(k0 + o);
+      s1 += qd * <f64>load<f32>(k1 + o);
+      s2 += qd * <f64>load<f32>(k2 + o);
+      s3 += qd * <f64>load<f32>(k3 + o);
+    }
+    s0 *= scale; s1 *= scale; s2 *= scale; s3 *= scale;
+    const so = sc + (<usize>j << 3);
+    store<f64>(so, s0); store<f64>(so + 8, s1); store<f64>(so + 16, s2); store<f64>(so + 24, s3);
+    if (s0 > max) max = s0;
+    if (s1 > max) max = s1;
+    if (s2 > max) max = s2;
+    if (s3 > max) max = s3;
+  }
+  for (; j < len; j++) {
+    const k0 = kBase + (<usize>load<i32>(offs + (<usize>j << 2)) << 2);
+    let s: f64 = 0;
+    for (let d = 0; d < headDim; d++) s += <f64>load<f32>(q + (<usize>d << 2)) * <f64>load<f32>(k0 + (<usize>d << 2));
+    s *= scale;
+    store<f64>(sc + (<usize>j << 3), s);
+    if (s > max) max = s;
+  }
+  let sum: f64 = 0;
+  for (j = 0; j < len; j++) {
+    const at = sc + (<usize>j << 3);
+    const e = dexp(load<f64>(at) - max);
+    store<f64>(at, e);
+    sum += e;
+  }
+  const d2 = headDim & ~1;
+  for (let d = 0; d < headDim; d++) store<f64>(acc + (<usize>d << 3), 0);
+  for (j = 0; j < len; j++) {
+    const w = load<f64>(sc + (<usize>j << 3)) / sum;
+    const wv = f64x2.splat(w);
+    const v0 = vBase + (<usize>load<i32>(offs + (<usize>j << 2)) << 2);
+    let d = 0;
+    for (; d < d2; d += 2) {
+      const ao = acc + (<usize>d << 3);
+      const vv = f64x2.promote_low_f32x4(v128.load64_zero(v0 + (<usize>d << 2)));
+      v128.store(ao, f64x2.add(v128.load(ao), f64x2.mul(wv, vv)));
+    }
+    for (; d < headDim; d++) {
+      const ao = acc + (<usize>d << 3);
+      store<f64>(ao, load<f64>(ao) + w * <f64>load<f32>(v0 + (<usize>d << 2)));
+    }
+  }
+  for (let d = 0; d < headDim; d++) store<f32>(out + (<usize>d << 2), <f32>load<f64>(acc + (<usize>d << 3)));
+}
+
+/** kernels.ts siluMul: out[i] = (g / (1 + dexp(-g))) * up[i], f64, rounded to f32. */
+export function siluMul(out: usize, gate: usize, up: usize, len: i32): void {
+  for (let i = 0; i < len; i++) {
+    const o = <usize>i << 2;
+    const g = <f64>load<f32>(gate + o);
+    store<f32>(out + o, <f32>((g / (1 + dexp(-g))) * <f64>load<f32>(up + o)));
+  }
+}
+
+/** kernels.ts rmsNorm: per row, scale = 1 / sqrt(Σx²/dim + eps); out = x * scale * w, f64. */
+export function rmsNorm(out: usize, x: usize, w: usize, eps: f64, n: i32, dim: i32): void {
+  for (let i = 0; i < n; i++) {
+    const row = <usize>i * <usize>dim << 2;
+    let ss: f64 = 0;
+    for (let p = 0; p < dim; p++) {
+      const v = <f64>load<f32>(x + row + (<usize>p << 2));
+      ss += v * v;
+    }
+    const scale = 1 / sqrt(ss / <f64>dim + eps);
+    for (let p = 0; p < dim; p++) {
+      const o = <usize>p << 2;
+      store<f32>(out + row + o, <f32>(<f64>load<f32>(x + row + o) * scale * <f64>load<f32>(w + o)));
+    }
+  }
+}
