@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Builds plugins/backend/cpu/wasm/kernels.wasm from its AssemblyScript source (SIMD128, shared
-# imported memory so views into it survive memory.grow). Needs the assemblyscript devDependency
-# (0.28.20). Usage: scripts/build-wasm.sh [out.wasm]
+# Builds the cpu backend's WebAssembly modules from their AssemblyScript sources (SIMD128, shared
+# imported memory so views into it survive memory.grow): plugins/backend/cpu/wasm/kernels.wasm
+# (matrix products, entry kernels.ts) and ops.wasm (attention, SiLU-mul and RMSNorm loops,
+# entry ops.ts). Needs the assemblyscript devDependency (0.28.20).
+# Usage: scripts/build-wasm.sh [out-dir]   (default: plugins/backend/cpu/wasm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="${1:-plugins/backend/cpu/wasm/kernels.wasm}"
-exec npx --no-install asc plugins/backend/cpu/wasm/kernels.ts \
-  --outFile "$out" \
-  -O3 --noAssert --runtime stub \
-  --importMemory --sharedMemory --initialMemory 1 --maximumMemory 65536 \
-  --enable simd,threads --disable bulk-memory \
-  --noExportMemory --use abort= 
+src=plugins/backend/cpu/wasm
+outdir="${1:-$src}"
+for entry in kernels ops; do
+  npx --no-install asc "$src/$entry.ts" \
+    --outFile "$outdir/$entry.wasm" \
+    -O3 --noAssert --runtime stub \
+    --importMemory --sharedMemory --initialMemory 1 --maximumMemory 65536 \
+    --enable simd,threads --disable bulk-memory \
+    --noExportMemory --use abort=
+done

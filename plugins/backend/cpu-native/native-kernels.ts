@@ -23,6 +23,8 @@ export interface CpuNativeAddon {
 const NATIVE_KINDS: Partial<Record<KernelName | string, { kind: number; bytes: (k: number, m: number) => number }>> = {
   matmulF32: { kind: 0, bytes: (k, m) => k * m * 4 },
   matmulQ8_0: { kind: 1, bytes: (k, m) => (k / 32) * 34 * m },
+  matmulQ4_0: { kind: 2, bytes: (k, m) => (k / 32) * 18 * m },
+  matmulF16: { kind: 3, bytes: (k, m) => k * m * 2 },
 };
 
 export const ADDON_PATH = new URL("./build/cpu_native.node", import.meta.url);

@@ -1,10 +1,24 @@
 import type { Backend, BackendOps, BackendPlugin, DType, DeviceTensor } from "../../../src/plugin/types.ts";
 import { CpuTensor, f32, i32 } from "./tensor.ts";
 import * as k from "./kernels.ts";
+import * as xk from "./extra-kernels.ts";
 import { createWasmKernels, type WasmKernels } from "./wasm-kernels.ts";
 import { availableParallelism } from "node:os";
 
-/** The ops over typed arrays; matmul runs in WebAssembly SIMD when the weights are resident there. */
+/**
+ * The wasm addresses of arrays that all live in the kernels' memory (and the ops module loaded),
+ * or null: then the JavaScript kernel runs (same bits: wasm/ops.ts mirrors kernels.ts).
+ */
+function resident(wasm: WasmKernels | null, ...arrays: Float32Array[]): number[] | null {
+  if (!wasm || !wasm.ops()) return null;
+  const at = arrays.map((a) => wasm.addressOf(a));
+  return at.every((a) => a >= 0) ? at : null;
+}
+
+/**
+ * The ops over typed arrays. With WebAssembly, matmul, SiLU-mul and RMSNorm run there on tensors
+ * resident in the kernels' memory (every tensor this backend allocates or uploads is).
+ */
 function makeOps(wasm: WasmKernels | null): BackendOps {
   return {
     embedding(out, table, ids, numTokens) {
@@ -18,13 +32,19 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
       k.gatherRows(f32(out), f32(table), idv, numTokens, dim);
     },
     rmsNorm(out, x, weight, eps, numTokens) {
-      k.rmsNorm(f32(out), f32(x), f32(weight), eps, numTokens, weight.shape[0]!);
+      const o = f32(out), xv = f32(x), w = f32(weight);
+      const at = resident(wasm, o, xv, w);
+      if (at) wasm!.ops()!.rmsNorm(at[0]!, at[1]!, at[2]!, eps, numTokens, weight.shape[0]!);
+      else k.rmsNorm(o, xv, w, eps, numTokens, weight.shape[0]!);
     },
     rope(x, positions, tables, numHeads, headDim, numTokens) {
       k.rope(f32(x), i32(positions), f32(tables.cos), f32(tables.sin), tables.layout, tables.rotDim, numHeads, headDim, numTokens);
     },
     siluMul(out, gate, up, numTokens) {
-      k.siluMul(f32(out), f32(gate), f32(up), numTokens * out.shape[out.shape.length - 1]!);
+      const o = f32(out), g = f32(gate), u = f32(up), len = numTokens * out.shape[out.shape.length - 1]!;
+      const at = resident(wasm, o, g, u);
+      if (at) wasm!.ops()!.siluMul(at[0]!, at[1]!, at[2]!, len);
+      else k.siluMul(o, g, u, len);
     },
     addInPlace(out, x, numTokens) {
       k.addInPlace(f32(out), f32(x), numTokens * out.shape[out.shape.length - 1]!);
@@ -37,6 +57,10 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
       if (wasm && wasm.addressOf(wd) >= 0) wasm.matmulF32(f32(out), f32(x), wd, numRows, w.shape[1]!, w.shape[0]!);
       else k.matmulF32(f32(out), f32(x), wd, numRows, w.shape[1]!, w.shape[0]!);
     },
+    addBias: (out, bias, numRows) => xk.addBias(f32(out), f32(bias), numRows),
+    scale: (x, s, numRows) => xk.scale(f32(x), s, numRows * x.shape[x.shape.length - 1]!),
+    geluMul: (out, gate, up, numRows) => xk.geluMul(f32(out), f32(gate), f32(up), numRows * out.shape[out.shape.length - 1]!),
+    softCap: (x, cap, numRows) => xk.softCap(f32(x), cap, numRows * x.shape[x.shape.length - 1]!),
   };
 }
 
@@ -85,13 +109,15 @@ export class CpuBackend implements Backend {
   empty(shape: readonly number[], dtype: DType = "f32"): DeviceTensor {
     const n = numel(shape);
     this.bytes += n * 4;
-    return new CpuTensor(dtype, [...shape], dtype === "f32" ? new Float32Array(n) : new Int32Array(n));
+    // In wasm memory when there is one, so kernels read and write activations and the KV cache in place.
+    const resident = this.wasm ? (dtype === "f32" ? this.wasm.allocArray(Float32Array, n) : this.wasm.allocArray(Int32Array, n)) : null;
+    return new CpuTensor(dtype, [...shape], resident ?? (dtype === "f32" ? new Float32Array(n) : new Int32Array(n)));
   }
   upload(data: Float32Array | Int32Array, shape: readonly number[]): DeviceTensor {
     if (numel(shape) !== data.length) throw new RangeError(`upload: ${data.length} elements for shape [${shape.join(", ")}]`);
     this.bytes += data.length * 4;
-    // Matrices (weights, embedding tables) live in wasm memory so matmul reads them in place.
-    const placed = this.wasm && data instanceof Float32Array && shape.length === 2 ? this.wasm.placeF32(data) : null;
+    // f32 tensors (weights, norms, embedding and RoPE tables) live in wasm memory so kernels read them in place.
+    const placed = this.wasm && data instanceof Float32Array ? this.wasm.placeF32(data) : null;
     if (placed) return new CpuTensor("f32", [...shape], placed);
     return new CpuTensor(data instanceof Float32Array ? "f32" : "i32", [...shape], data);
   }

@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { WasmThreadPool, type KernelFn } from "./thread-pool.ts";
+import { placedProblem } from "./wasm/layouts.ts";
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // must match --maximumMemory in scripts/build-wasm.sh
@@ -30,7 +31,7 @@ function optedOut(): boolean {
 }
 
 /**
- * Compile the kernels module (3 KB: about a millisecond), or null where WebAssembly SIMD or shared
+ * Compile the kernels module (26 KB: under a millisecond), or null where WebAssembly SIMD or shared
  * memory is unavailable. Compiled per backend instance, so no module-level state is kept.
  */
 export function kernelsModule(): WebAssembly.Module | null {
@@ -48,8 +49,19 @@ export function wasmSimdAvailable(): boolean {
 }
 
 /** The matrix-product kernels of kernels.wasm, all (out, x, w, n, k, m, j0, j1): columns j0..j1 of x · W^T. */
-export const KERNEL_NAMES = ["matmulF32", "matmulQ8_0"] as const;
+export const KERNEL_NAMES = [
+  "matmulF32", "matmulQ8_0", "matmulF16", "matmulBF16", "matmulQ4_0", "matmulInt4", "matmulQ4_K", "matmulQ6_K",
+  "matmulCode8", "matmulInt8Dynamic",
+] as const;
 export type KernelName = (typeof KERNEL_NAMES)[number];
+
+/** Exports of wasm/ops.wasm (addresses are byte offsets into the kernels' memory); see wasm/ops.ts. */
+export interface OpsKernels {
+  attendHead(out: number, q: number, kBase: number, vBase: number, offs: number, len: number, headDim: number, scale: number, sc: number, acc: number): void;
+  siluMul(out: number, gate: number, up: number, len: number): void;
+  rmsNorm(out: number, x: number, w: number, eps: number, n: number, dim: number): void;
+  dexp(x: number): number;
+}
 
 /** Multiply-adds below which a product runs on the calling thread alone (waking the pool costs ~10-30 µs). */
 const PARALLEL_MIN_MACS = 1 << 18;
@@ -59,6 +71,7 @@ export class WasmKernels {
   protected readonly memory: WebAssembly.Memory;
   private readonly fn: Record<KernelName, KernelFn>;
   private pool: WasmThreadPool | null = null;
+  private opsKernels: OpsKernels | null | undefined = undefined;
   /** Weights live in [PAGE, top); the scratch region for x and out starts at top. */
   private top = PAGE;
   private heap!: Float32Array;
@@ -119,8 +132,21 @@ export class WasmKernels {
     return view;
   }
 
-  /** The wasm address of a view made by placeF32/placeBytes, or -1. */
-  addressOf(view: Float32Array | Uint8Array): number {
+  /**
+   * A new zeroed array of `length` elements in wasm memory (activations, KV cache: kernels then
+   * read and write them in place, no copies), or null when it does not fit.
+   */
+  allocArray<T extends Float32Array | Int32Array | Float64Array>(ctor: { new (b: ArrayBufferLike, at: number, n: number): T; BYTES_PER_ELEMENT: number }, length: number): T | null {
+    const at = this.alloc(length * ctor.BYTES_PER_ELEMENT);
+    if (at < 0) return null;
+    const view = new ctor(this.memory.buffer, at, length);
+    view.fill(0); // the region may have been scratch space before
+    this.resident.set(view, at);
+    return view;
+  }
+
+  /** The wasm address of a view made by placeF32/placeBytes/allocArray, or -1. */
+  addressOf(view: ArrayBufferView): number {
     return this.resident.get(view) ?? -1;
   }
 
@@ -129,9 +155,13 @@ export class WasmKernels {
    * scratch region, the product runs (over the pool when large), out is copied back.
    */
   call(which: KernelName, out: Float32Array, x: Float32Array, wAt: number, n: number, k: number, m: number): void {
-    const xAt = this.top, outAt = xAt + Math.ceil((n * k * 4) / 64) * 64;
-    this.ensure(outAt + n * m * 4);
-    this.heap.set(x.subarray(0, n * k), xAt >> 2);
+    // x and out are used in place when they live in this memory (allocArray), else copied through scratch.
+    let xAt = this.addressOf(x), outAt = this.addressOf(out);
+    const scratch = this.top;
+    if (xAt < 0) xAt = scratch;
+    if (outAt < 0) outAt = scratch + Math.ceil((n * k * 4) / 64) * 64;
+    this.ensure(Math.max(xAt + n * k * 4, outAt + n * m * 4));
+    if (xAt === scratch) this.heap.set(x.subarray(0, n * k), xAt >> 2);
     const fn = this.fn[which];
     if (this.threads > 1 && n * k * m >= PARALLEL_MIN_MACS && m >= 8 * this.threads) {
       this.pool ??= new WasmThreadPool(this.module, this.memory, KERNEL_NAMES, this.threads);
@@ -139,7 +169,23 @@ export class WasmKernels {
     } else {
       fn(outAt, xAt, wAt, n, k, m, 0, m);
     }
-    out.set(this.heap.subarray(outAt >> 2, (outAt >> 2) + n * m));
+    if (outAt >= scratch) out.set(this.heap.subarray(outAt >> 2, (outAt >> 2) + n * m));
+  }
+
+  /**
+   * The non-matmul loops (wasm/ops.wasm over this memory: attention, SiLU-mul, RMSNorm),
+   * instantiated on first use; null where that module cannot load. See wasm/ops.ts.
+   */
+  ops(): OpsKernels | null {
+    if (this.opsKernels === undefined) {
+      try {
+        const mod = new WebAssembly.Module(readFileSync(new URL("./wasm/ops.wasm", import.meta.url)));
+        this.opsKernels = new WebAssembly.Instance(mod, { env: { memory: this.memory } }).exports as unknown as OpsKernels;
+      } catch {
+        this.opsKernels = null;
+      }
+    }
+    return this.opsKernels;
   }
 
   /** Ends the worker threads (if any were started); the instance stays usable on one thread. */
@@ -166,6 +212,19 @@ export class WasmKernels {
     const wAt = this.addressOf(w);
     if (wAt < 0 || k % 32 !== 0) throw new Error("matmulQ8_0: weights are not resident in this wasm memory, or k % 32 != 0");
     this.call("matmulQ8_0", out, x, wAt, n, k, m);
+  }
+
+  /**
+   * out[n*m] = x[n*k] · W^T with kernel `which` over weight bytes from placeBytes, laid out as that
+   * kernel reads them (GGUF blocks as stored, or a layout of wasm/layouts.ts). x is copied as
+   * n*k f32 words (matmulInt8Dynamic reads packed int8 rows from it, see int8ActivationBuffer).
+   */
+  matmulPlaced(which: KernelName, out: Float32Array, x: Float32Array, w: Uint8Array, n: number, k: number, m: number): void {
+    const wAt = this.addressOf(w);
+    if (wAt < 0) throw new Error(`${which}: weights are not resident in this wasm memory`);
+    const problem = placedProblem(which, w, k, m);
+    if (problem) throw new RangeError(problem);
+    this.call(which, out, x, wAt, n, k, m);
   }
 }
 

@@ -130,17 +130,19 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels", () => {
 
 const EXPECTED_DIGESTS = ["b5dce6b486f9c1c9", "c5ccece97ad72caf"];
 
-describe("kernels.wasm is built from its source", () => {
+describe("the wasm modules are built from their sources", () => {
   const asc = join(ROOT, "node_modules", "assemblyscript", "bin", "asc.js");
-  it.skipIf(!existsSync(asc))("scripts/build-wasm.sh reproduces the committed kernels.wasm byte for byte", () => {
+  it.skipIf(!existsSync(asc))("scripts/build-wasm.sh reproduces the committed kernels.wasm and ops.wasm byte for byte", () => {
     const dir = mkdtempSync(join(tmpdir(), "wasm-build-"));
     try {
-      execFileSync("bash", [join(ROOT, "scripts/build-wasm.sh"), join(dir, "kernels.wasm")], { cwd: ROOT, stdio: "pipe" });
-      const built = readFileSync(join(dir, "kernels.wasm")), committed = readFileSync(join(ROOT, "plugins/backend/cpu/wasm/kernels.wasm"));
-      expect(built.equals(committed), "kernels.wasm is stale: run scripts/build-wasm.sh").toBe(true);
+      execFileSync("bash", [join(ROOT, "scripts/build-wasm.sh"), dir], { cwd: ROOT, stdio: "pipe" });
+      for (const name of ["kernels.wasm", "ops.wasm"]) {
+        const built = readFileSync(join(dir, name)), committed = readFileSync(join(ROOT, "plugins/backend/cpu/wasm", name));
+        expect(built.equals(committed), `${name} is stale: run scripts/build-wasm.sh`).toBe(true);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  if (!existsSync(asc)) it("(skipped: assemblyscript is not installed, so kernels.wasm cannot be rebuilt here)", () => {});
+  if (!existsSync(asc)) it("(skipped: assemblyscript is not installed, so the wasm modules cannot be rebuilt here)", () => {});
 });
