@@ -38,3 +38,36 @@ export async function llamaCppGreedy(modelPath: string, promptIds: number[], num
     await model.dispose();
   }
 }
+
+export interface LlamaCppBatchedRun {
+  outputTokPerS: number;
+  wallMs: number;
+}
+
+/**
+ * `prompts.length` sequences in one context (node-llama-cpp batches their evaluation), each
+ * prompt prefilled and then `outputLen` tokens decoded greedily, all at once; aggregate output
+ * tok/s over the whole run (prefill included, as in a serving benchmark).
+ */
+export async function llamaCppBatched(modelPath: string, prompts: number[][], outputLen: number, threads: number, contextSize = 4096): Promise<LlamaCppBatchedRun> {
+  const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
+  const model = await llama.loadModel({ modelPath });
+  const ctx = await model.createContext({ contextSize, threads, sequences: prompts.length, batchSize: 512 });
+  try {
+    const t0 = performance.now();
+    let produced = 0;
+    await Promise.all(prompts.map(async (prompt) => {
+      const seq = ctx.getSequence();
+      let n = 0;
+      for await (const _t of seq.evaluate(prompt as never, { temperature: 0 })) {
+        if (++n >= outputLen) break;
+      }
+      produced += n;
+    }));
+    const wallMs = performance.now() - t0;
+    return { outputTokPerS: (produced / wallMs) * 1000, wallMs };
+  } finally {
+    await ctx.dispose();
+    await model.dispose();
+  }
+}
