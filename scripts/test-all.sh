@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: the vitest suite on Node, the same files under `bun test`, and the Deno smoke
-# test. Prints each runner's output, then one line "N passed, N failed" over all three.
+# and webgpu tests. Prints each runner's output, then one line "N passed, N failed" over all three.
 set -u
 cd "$(dirname "$0")/.."
 export NO_COLOR=1 FORCE_COLOR=0
@@ -11,8 +11,8 @@ echo "== node: vitest run"
 npx vitest run --reporter=default --reporter=json --outputFile.json="$log/vitest.json" 2>&1 | tee "$log/vitest.txt" || status=1
 echo "== bun test"
 npx bun test --timeout 120000 2>&1 | tee "$log/bun.txt" || status=1
-echo "== deno test (smoke)"
-npx deno test -A --no-check test/deno/smoke.deno.ts 2>&1 | tee "$log/deno.txt" || status=1
+echo "== deno test (smoke, webgpu)"
+npx deno test -A --no-check test/deno/smoke.deno.ts test/deno/webgpu.deno.ts 2>&1 | tee "$log/deno.txt" || status=1
 
 node - "$log" <<'JS'
 const fs = require("fs");

@@ -18,7 +18,7 @@ export function addModelSourceOptions(cmd: Command): Command {
 
 export function addEngineOptions(cmd: Command): Command {
   return cmd
-    .option("--backend <name>", "backend plugin (cpu)")
+    .option("--backend <name>", "backend plugin (cpu, webgpu)")
     .option("--threads <n>", "threads for the cpu backend's kernels (default: all available cores)", int("--threads", 1))
     .option("--attention <name>", "attention plugin: paged, flashinfer, flex")
     .option("--quant <name>", "quantization plugin: auto, none, gguf, int8, int8-dynamic, int4 (g32), int4-g64, int4-g128, fp8, fp8-e5m2")

@@ -4,6 +4,7 @@ import type { PluginEntry } from "./registry.ts";
 export const BUILTIN_PLUGINS: readonly PluginEntry[] = [
   { kind: "backend", name: "cpu", load: async () => (await import("../../plugins/backend/cpu/index.ts")).cpuBackendPlugin },
   { kind: "backend", name: "cpu-native", load: async () => (await import("../../plugins/backend/cpu-native/index.ts")).cpuNativeBackendPlugin },
+  { kind: "backend", name: "webgpu", load: async () => (await import("../../plugins/backend/webgpu/index.ts")).webgpuBackendPlugin },
   { kind: "attention", name: "paged", load: async () => (await import("../../plugins/attention/paged/index.ts")).pagedAttentionPlugin },
   { kind: "attention", name: "flashinfer", load: async () => (await import("../../plugins/attention/flashinfer/index.ts")).flashInferAttentionPlugin },
   { kind: "attention", name: "flex", load: async () => (await import("../../plugins/attention/flex/index.ts")).flexAttentionPlugin },

@@ -37,9 +37,9 @@ export function isOutputHead(name: string): boolean {
 }
 
 /** Reasons an online-quantizing plugin cannot load these tensors on this backend. */
-export function onlineQuantCheck(plugin: string, backend: Backend, tensors: readonly HostTensor[]): string[] {
+export function onlineQuantCheck(plugin: string, backend: Backend, tensors: readonly HostTensor[], backends: readonly string[] = ["cpu"]): string[] {
   const reasons: string[] = [];
-  if (backend.name !== "cpu") reasons.push(`${plugin} has no kernels for backend "${backend.name}" (has: cpu)`);
+  if (!backends.includes(backend.name)) reasons.push(`${plugin} has no kernels for backend "${backend.name}" (has: ${backends.join(", ")})`);
   const bad = tensors.find((t) => t.dims.length >= 2 && !FLOAT_WEIGHT_TYPES.includes(t.type));
   if (bad) reasons.push(unreadable(plugin, bad));
   return reasons;

@@ -1,0 +1,75 @@
+import type { AttentionBatch, AttentionImpl, AttentionShape, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
+import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
+import { gpuTensor } from "../../backend/webgpu/tensor.ts";
+import { allocateF32KvCache, f32KvBytesPerToken } from "../common/f32-kv-cache.ts";
+import { ATTN_MAX_HEAD_DIM, PAGED_ATTENTION, RESHAPE_AND_CACHE } from "./webgpu-kernels.ts";
+
+/** Why the webgpu PagedAttention cannot serve `shape` (empty when it can). */
+export function pagedWebGpuProblems(shape: AttentionShape): string[] {
+  const reasons: string[] = [];
+  if (shape.kvCacheDtype && shape.kvCacheDtype !== "auto") reasons.push(`paged on webgpu keeps an f32 KV cache only (--kv-cache-dtype ${shape.kvCacheDtype} runs on cpu)`);
+  if (shape.headDim > ATTN_MAX_HEAD_DIM) reasons.push(`paged on webgpu supports head size up to ${ATTN_MAX_HEAD_DIM} (got ${shape.headDim})`);
+  return reasons;
+}
+
+interface Plan {
+  batch: AttentionBatch;
+  meta: DeviceTensor;
+}
+
+/**
+ * PagedAttention on the webgpu backend: the f32 paged KV cache ([numBlocks, blockSize, numKvHeads,
+ * headDim] per layer) lives on the GPU; plan() uploads one i32 metadata buffer per step (positions,
+ * slot mapping, each token's request, block tables) and forward() records two dispatches per layer.
+ */
+export class PagedAttentionWebGpu implements AttentionImpl {
+  private meta: DeviceTensor | null = null;
+
+  constructor(private readonly shape: AttentionShape, private readonly backend: WebGpuBackend) {}
+
+  kvBytesPerToken(): number {
+    return f32KvBytesPerToken(this.shape);
+  }
+
+  allocateKvCache(numBlocks: number, blockSize: number): KVCache {
+    return allocateF32KvCache(this.backend, this.shape, numBlocks, blockSize);
+  }
+
+  plan(batch: AttentionBatch): Plan {
+    const n = batch.numTokens;
+    const words = 3 * n + batch.numReqs * batch.maxBlocksPerReq;
+    const host = new Int32Array(words);
+    host.set(batch.positions.subarray(0, n), 0);
+    host.set(batch.slotMapping.subarray(0, n), n);
+    for (let r = 0; r < batch.numReqs; r++) host.fill(r, 2 * n + batch.queryStartLoc[r]!, 2 * n + batch.queryStartLoc[r + 1]!);
+    host.set(batch.blockTables.subarray(0, batch.numReqs * batch.maxBlocksPerReq), 3 * n);
+    if (!this.meta || this.meta.shape[0]! < words) {
+      if (this.meta) this.backend.free(this.meta);
+      this.meta = this.backend.empty([Math.max(words * 2, 256)], "i32");
+    }
+    this.backend.write(this.meta, host);
+    return { batch, meta: this.meta };
+  }
+
+  forward(layer: number, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, cache: KVCache, metadata: unknown, out: DeviceTensor): void {
+    const { batch: b, meta } = metadata as Plan;
+    const { numHeads, numKvHeads, headDim, smScale } = this.shape;
+    const windows = this.shape.layerSlidingWindows;
+    const slidingWindow = windows ? (windows[layer] ?? null) : this.shape.slidingWindow;
+    const n = b.numTokens;
+    if (n === 0) return;
+    const kvDim = numKvHeads * headDim;
+    const [kc, vc] = cache.layers[layer]!;
+    const g = gpuTensor;
+    this.backend.dispatch(
+      RESHAPE_AND_CACHE, [n * kvDim, kvDim, n],
+      [{ tensor: g(kc), write: true }, { tensor: g(vc), write: true }, { tensor: g(k) }, { tensor: g(v) }, { tensor: g(meta) }],
+      Math.ceil((n * kvDim) / 256),
+    );
+    this.backend.dispatch(
+      PAGED_ATTENTION, [n, numHeads, numKvHeads, headDim, b.blockSize, b.maxBlocksPerReq, smScale, slidingWindow ?? 0, this.shape.logitsSoftCap ?? 0],
+      [{ tensor: g(out), write: true }, { tensor: g(q) }, { tensor: g(kc) }, { tensor: g(vc) }, { tensor: g(meta) }],
+      n * numHeads,
+    );
+  }
+}
