@@ -23,7 +23,7 @@ export class PagedAttentionCpu implements AttentionImpl {
   private stageK = new Float32Array(0);
   private stageV = new Float32Array(0);
   /** Offsets and f64 scratch in the backend's wasm memory, for attendWasm. */
-  private wasmScratch: { offs: Int32Array; sc: Float64Array; acc: Float64Array } | null = null;
+  private wasmScratch: { offs: Int32Array; items: Int32Array; sc: Float64Array; acc: Float64Array } | null = null;
 
   constructor(private readonly shape: AttentionShape, private readonly backend: Backend) {
     this.kvq = kvCacheQuantizer(shape.kvCacheDtype, shape.numKvHeads, shape.headDim);
@@ -133,8 +133,10 @@ export class PagedAttentionCpu implements AttentionImpl {
   }
 
   /**
-   * The same loops in WebAssembly (wasm/ops.ts: identical f64 operations, so identical
-   * bits), when the backend keeps q, out and the cache in its wasm memory. False when it cannot.
+   * Attention in WebAssembly, when the backend keeps q, out and the cache in its wasm memory
+   * (false when it cannot). headDim a multiple of 4: f32 SIMD with an online softmax (wasm/ops.ts
+   * attendItems, about 10x the f64 loops and within f32 rounding of them), one item per query
+   * head, split over the backend's threads. Otherwise the f64 loops ported exactly (same bits).
    */
   private attendWasm(b: AttentionBatch, slidingWindow: number | null, qa: Float32Array, kCache: Float32Array, vCache: Float32Array, oa: Float32Array): boolean {
     const wasm = (this.backend as { wasm?: WasmKernels | null }).wasm;
@@ -144,33 +146,44 @@ export class PagedAttentionCpu implements AttentionImpl {
     if (qAt < 0 || oAt < 0 || kAt < 0 || vAt < 0) return false;
     const { numHeads, numKvHeads, headDim, smScale } = this.shape;
     const kvDim = numKvHeads * headDim, group = numHeads / numKvHeads, bs = b.blockSize;
-    let maxLen = 0;
-    for (let t = 0; t < b.numTokens; t++) maxLen = Math.max(maxLen, b.positions[t]! + 1);
-    if (!this.wasmScratch || this.wasmScratch.offs.length < maxLen || this.wasmScratch.acc.length < headDim) {
-      const n = Math.max(maxLen * 2, 256);
-      const offs = wasm.allocArray(Int32Array, n), sc = wasm.allocArray(Float64Array, n), acc = wasm.allocArray(Float64Array, Math.max(headDim, 16));
-      if (!offs || !sc || !acc) return false;
-      this.wasmScratch = { offs, sc, acc };
+    // Per request, the cache offsets of its positions 0..seqLen-1; a query reads a window of them.
+    let offsLen = 0;
+    for (let r = 0; r < b.numReqs; r++) offsLen += b.seqLens[r]!;
+    const items = b.numTokens * numHeads;
+    const s = this.wasmScratch;
+    if (!s || s.offs.length < offsLen || s.items.length < items * 6 || s.acc.length < headDim) {
+      const offs = wasm.allocArray(Int32Array, Math.max(offsLen * 2, 256)), table = wasm.allocArray(Int32Array, Math.max(items * 12, 96));
+      const sc = wasm.allocArray(Float64Array, Math.max(offsLen * 2, 256)), acc = wasm.allocArray(Float64Array, Math.max(headDim, 16));
+      if (!offs || !table || !sc || !acc) return false;
+      this.wasmScratch = { offs, items: table, sc, acc };
     }
-    const { offs } = this.wasmScratch;
-    const offsAt = wasm.addressOf(offs), scAt = wasm.addressOf(this.wasmScratch.sc), accAt = wasm.addressOf(this.wasmScratch.acc);
+    const { offs, items: table } = this.wasmScratch!;
+    const offsAt = wasm.addressOf(offs), tableAt = wasm.addressOf(table);
+    const scAt = wasm.addressOf(this.wasmScratch!.sc), accAt = wasm.addressOf(this.wasmScratch!.acc);
+    const simd = headDim % 4 === 0;
+    let base = 0, n = 0;
     for (let r = 0; r < b.numReqs; r++) {
-      const tableOff = r * b.maxBlocksPerReq;
+      const tableOff = r * b.maxBlocksPerReq, seqLen = b.seqLens[r]!;
+      for (let p = 0; p < seqLen; p++) offs[base + p] = (b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
       for (let t = b.queryStartLoc[r]!; t < b.queryStartLoc[r + 1]!; t++) {
         const pos = b.positions[t]!;
         const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
-        const len = pos + 1 - start;
-        for (let j = 0; j < len; j++) {
-          const p = start + j;
-          offs[j] = (b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
-        }
+        const len = pos + 1 - start, at = offsAt + (base + start) * 4;
         for (let h = 0; h < numHeads; h++) {
           const qo = (t * numHeads + h) * headDim;
           const kvo = ((h / group) | 0) * headDim;
-          fn.attendHead(oAt + qo * 4, qAt + qo * 4, kAt + kvo * 4, vAt + kvo * 4, offsAt, len, headDim, smScale, scAt, accAt);
+          if (simd) {
+            table[n] = oAt + qo * 4; table[n + 1] = qAt + qo * 4; table[n + 2] = kAt + kvo * 4; table[n + 3] = vAt + kvo * 4;
+            table[n + 4] = at; table[n + 5] = len;
+            n += 6;
+          } else {
+            fn.attendHead(oAt + qo * 4, qAt + qo * 4, kAt + kvo * 4, vAt + kvo * 4, at, len, headDim, smScale, scAt, accAt);
+          }
         }
       }
+      base += seqLen;
     }
+    if (simd) wasm.attendItems(tableAt, n / 6, headDim, smScale);
     return true;
   }
 }

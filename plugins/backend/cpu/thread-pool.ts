@@ -38,16 +38,16 @@ export class WasmThreadPool {
   private stopped = false;
 
   /**
-   * Starts threads-1 workers, each instantiating `module` over `memory` with the kernels `names`
-   * (indices into that list are what run() takes).
+   * Starts threads-1 workers, each instantiating `module` (and `opsModule`) over `memory` with the
+   * kernels `names` ("ops.x" for ops.wasm's x; indices into that list are what run() takes).
    */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], threads: number) {
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], threads: number, opsModule: WebAssembly.Module | null = null) {
     this.threads = threads;
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     Atomics.store(this.ctl, CHUNKS, 0);
     for (let index = 1; index < threads; index++) {
       const w = new Worker(new URL("./wasm-worker.js", import.meta.url), {
-        workerData: { module, memory, control: this.ctl, names: [...names], spin: SPIN },
+        workerData: { module, opsModule, memory, control: this.ctl, names: [...names], spin: SPIN },
       });
       w.unref();
       w.on("error", () => { /* a dead worker claims no chunks; the caller computes them */ });

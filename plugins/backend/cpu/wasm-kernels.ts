@@ -58,6 +58,8 @@ export type KernelName = (typeof KERNEL_NAMES)[number];
 /** Exports of wasm/ops.wasm (addresses are byte offsets into the kernels' memory); see wasm/ops.ts. */
 export interface OpsKernels {
   attendHead(out: number, q: number, kBase: number, vBase: number, offs: number, len: number, headDim: number, scale: number, sc: number, acc: number): void;
+  attendHeadF32(out: number, q: number, kBase: number, vBase: number, offs: number, len: number, headDim: number, scale: number, sc: number, acc: number): void;
+  attendItems: KernelFn;
   siluMul(out: number, gate: number, up: number, len: number): void;
   rmsNorm(out: number, x: number, w: number, eps: number, n: number, dim: number): void;
   dexp(x: number): number;
@@ -72,6 +74,9 @@ export class WasmKernels {
   private readonly fn: Record<KernelName, KernelFn>;
   private pool: WasmThreadPool | null = null;
   private opsKernels: OpsKernels | null | undefined = undefined;
+  private opsModule: WebAssembly.Module | null = null;
+  private readonly f32Bits = new Float32Array(1);
+  private readonly i32Bits = new Int32Array(this.f32Bits.buffer);
   /** Weights live in [PAGE, top); the scratch region for x and out starts at top. */
   private top = PAGE;
   private heap!: Float32Array;
@@ -164,7 +169,7 @@ export class WasmKernels {
     if (xAt === scratch) this.heap.set(x.subarray(0, n * k), xAt >> 2);
     const fn = this.fn[which];
     if (this.threads > 1 && n * k * m >= PARALLEL_MIN_MACS && m >= 8 * this.threads) {
-      this.pool ??= new WasmThreadPool(this.module, this.memory, KERNEL_NAMES, this.threads);
+      this.pool ??= this.startPool();
       this.pool.run(KERNEL_NAMES.indexOf(which), fn, outAt, xAt, wAt, n, k, m);
     } else {
       fn(outAt, xAt, wAt, n, k, m, 0, m);
@@ -181,11 +186,36 @@ export class WasmKernels {
       try {
         const mod = new WebAssembly.Module(readFileSync(new URL("./wasm/ops.wasm", import.meta.url)));
         this.opsKernels = new WebAssembly.Instance(mod, { env: { memory: this.memory } }).exports as unknown as OpsKernels;
+        this.opsModule = mod;
       } catch {
         this.opsKernels = null;
       }
     }
     return this.opsKernels;
+  }
+
+  private startPool(): WasmThreadPool {
+    const opsModule = this.ops() ? this.opsModule : null;
+    return new WasmThreadPool(this.module, this.memory, [...KERNEL_NAMES, "ops.attendItems"], this.threads, opsModule);
+  }
+
+  /**
+   * Attention over `count` items of the table at `tableAt` (six i32 words each, see wasm/ops.ts
+   * attendItems), split over the pool's threads when there are enough items. False when the ops
+   * module is unavailable.
+   */
+  attendItems(tableAt: number, count: number, headDim: number, scale: number): boolean {
+    const ops = this.ops();
+    if (!ops) return false;
+    this.f32Bits[0] = scale;
+    const bits = this.i32Bits[0]!;
+    if (this.threads > 1 && count >= 8 * this.threads) {
+      this.pool ??= this.startPool();
+      this.pool.run(KERNEL_NAMES.length, ops.attendItems, tableAt, 0, 0, headDim, bits, count);
+    } else {
+      ops.attendItems(tableAt, 0, 0, headDim, bits, count, 0, count);
+    }
+    return true;
   }
 
   /** Ends the worker threads (if any were started); the instance stays usable on one thread. */

@@ -5,9 +5,11 @@
 import { workerData } from "node:worker_threads";
 
 const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, CHUNK = 12, CHUNKS = 13, BASE = 14;
-const { module, memory, control, names, spin } = workerData;
+const { module, opsModule, memory, control, names, spin } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-const fns = names.map((n) => exports[n]);
+const ops = opsModule ? new WebAssembly.Instance(opsModule, { env: { memory } }).exports : {};
+// "ops.name" names a function of ops.wasm, other names functions of kernels.wasm.
+const fns = names.map((n) => (n.startsWith("ops.") ? ops[n.slice(4)] : exports[n]));
 const ctl = control;
 let seen = 0;
 

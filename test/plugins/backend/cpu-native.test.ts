@@ -17,6 +17,12 @@ import { modelPath } from "../../helpers/models-dir.ts";
 const loaded = loadCpuNativeAddon();
 const addon = "addon" in loaded ? loaded.addon : null;
 if (!addon) console.log(`cpu-native tests skipped: ${"reason" in loaded ? loaded.reason : ""}`);
+// CI builds the addon and sets LLM_REQUIRE_CPU_NATIVE=1, so a build that silently failed cannot pass as skipped.
+describe.runIf(!addon && process.env.LLM_REQUIRE_CPU_NATIVE === "1")("cpu-native is required here", () => {
+  it("loads", () => {
+    expect("reason" in loaded ? loaded.reason : "").toBe("");
+  });
+});
 const ROOT = new URL("../../../", import.meta.url).pathname;
 
 const KIND = { f32: 0, q8_0: 1, q4_0: 2, f16: 3 } as const;

@@ -1,6 +1,7 @@
 /**
- * wasm/ops.ts against the JavaScript kernels it mirrors (plugins/backend/cpu/kernels.ts): SiLU-mul
- * and RMSNorm give identical bits, and dexp equals det-math's, over wide and awkward inputs.
+ * wasm/ops.ts against the JavaScript kernels (plugins/backend/cpu/kernels.ts): RMSNorm gives
+ * identical bits, SiLU-mul (f32 SIMD) agrees within 1e-6 relative, and dexp equals det-math's,
+ * over wide and awkward inputs.
  */
 import { describe, expect, it } from "vitest";
 import { CpuBackend } from "../../../plugins/backend/cpu/index.ts";
@@ -20,11 +21,11 @@ describe.skipIf(!wasmSimdAvailable())("wasm ops", () => {
     for (const x of xs) expect(Object.is(ops.dexp(x), dexp(x)), `dexp(${x})`).toBe(true);
   });
 
-  it("siluMul and rmsNorm give the JavaScript kernels' bits", () => {
+  it("rmsNorm gives the JavaScript kernel's bits; siluMul agrees within 1e-6 relative", () => {
     const r = new Prng(2);
     for (const [n, dim] of [[1, 1], [3, 7], [5, 64], [17, 130]] as const) {
       const x = Float32Array.from({ length: n * dim }, () => (r.nextFloat() * 2 - 1) * (r.nextFloat() < 0.1 ? 40 : 3));
-      const g = Float32Array.from({ length: n * dim }, () => (r.nextFloat() * 2 - 1) * 12);
+      const g = Float32Array.from({ length: n * dim }, (_, i) => i === 0 ? 95 : i === 1 ? -95 : (r.nextFloat() * 2 - 1) * 12);
       const w = Float32Array.from({ length: dim }, () => r.nextFloat() * 2);
       const outs = [true, false].map((wasm) => {
         const b = new CpuBackend({ wasm });
@@ -36,7 +37,8 @@ describe.skipIf(!wasmSimdAvailable())("wasm ops", () => {
         return [data(o1), data(o2)];
       });
       expect(Array.from(outs[0]![0]!)).toEqual(Array.from(outs[1]![0]!));
-      expect(Array.from(outs[0]![1]!)).toEqual(Array.from(outs[1]![1]!));
+      const [a, b] = [outs[0]![1]!, outs[1]![1]!];
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!), `silu ${i}: ${g[i]} * ${x[i]}`).toBeLessThanOrEqual(1e-6 * Math.abs(g[i]! * x[i]!) + 1e-12);
     }
   });
 });
