@@ -20,7 +20,7 @@ export interface Selection {
   explain: string[];
 }
 
-const PREFERRED = { backend: ["cpu"], attention: ["paged"] };
+const PREFERRED = { backend: ["cpu-native", "cpu"], attention: ["paged"] };
 
 /**
  * Pick backend → attention → quant. A plugin named explicitly must accept or the selection fails

@@ -161,7 +161,7 @@ export class PagedAttentionCpu implements AttentionImpl {
     const offsAt = wasm.addressOf(offs), tableAt = wasm.addressOf(table);
     const scAt = wasm.addressOf(this.wasmScratch!.sc), accAt = wasm.addressOf(this.wasmScratch!.acc);
     const simd = headDim % 4 === 0;
-    let base = 0, n = 0;
+    let base = 0, n = 0, keys = 0;
     for (let r = 0; r < b.numReqs; r++) {
       const tableOff = r * b.maxBlocksPerReq, seqLen = b.seqLens[r]!;
       for (let p = 0; p < seqLen; p++) offs[base + p] = (b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
@@ -169,6 +169,7 @@ export class PagedAttentionCpu implements AttentionImpl {
         const pos = b.positions[t]!;
         const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
         const len = pos + 1 - start, at = offsAt + (base + start) * 4;
+        keys += len * numHeads;
         for (let h = 0; h < numHeads; h++) {
           const qo = (t * numHeads + h) * headDim;
           const kvo = ((h / group) | 0) * headDim;
@@ -183,7 +184,7 @@ export class PagedAttentionCpu implements AttentionImpl {
       }
       base += seqLen;
     }
-    if (simd) wasm.attendItems(tableAt, n / 6, headDim, smScale);
+    if (simd) wasm.attendItems(tableAt, n / 6, headDim, smScale, keys);
     return true;
   }
 }

@@ -201,15 +201,15 @@ export class WasmKernels {
 
   /**
    * Attention over `count` items of the table at `tableAt` (six i32 words each, see wasm/ops.ts
-   * attendItems), split over the pool's threads when there are enough items. False when the ops
-   * module is unavailable.
+   * attendItems), split over the pool's threads when the work (`keys`: keys read over all items,
+   * times headDim) pays for waking it. False when the ops module is unavailable.
    */
-  attendItems(tableAt: number, count: number, headDim: number, scale: number): boolean {
+  attendItems(tableAt: number, count: number, headDim: number, scale: number, keys: number): boolean {
     const ops = this.ops();
     if (!ops) return false;
     this.f32Bits[0] = scale;
     const bits = this.i32Bits[0]!;
-    if (this.threads > 1 && count >= 8 * this.threads) {
+    if (this.threads > 1 && count >= 8 * this.threads && keys * headDim >= PARALLEL_MIN_MACS) {
       this.pool ??= this.startPool();
       this.pool.run(KERNEL_NAMES.length, ops.attendItems, tableAt, 0, 0, headDim, bits, count);
     } else {
