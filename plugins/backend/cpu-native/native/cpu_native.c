@@ -126,7 +126,7 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
   /* Chunks of columns (multiples of 4), about 4 per thread; small products stay on this thread. */
   int threads = pool_threads(pr->p);
   if ((long long)n * k * m < (1 << 17) || m < 32 || threads == 1) {
-    fn((float *)out, (const float *)x, w, n, k, m, 0, m);
+    matmul_tiled(fn, (float *)out, (const float *)x, w, n, k, m, 0, m);
     return NULL;
   }
   int chunk = (m + threads * 4 - 1) / (threads * 4);

@@ -16,4 +16,9 @@ extern const matmul_fn matmul_generic[NUM_KINDS];
 extern const matmul_fn matmul_avx2[NUM_KINDS];
 
 float f16_to_f32(uint16_t h);
+
+/* fn over columns j0..j1, in blocks of x rows small enough to stay in cache (about 48 KB each):
+ * each weight chunk is then read from cache once per row block instead of x streaming from memory
+ * once per weight row. Each output is computed as without blocking (same bits). */
+void matmul_tiled(matmul_fn fn, float *out, const float *x, const void *w, int n, int k, int m, int j0, int j1);
 #endif

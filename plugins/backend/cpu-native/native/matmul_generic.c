@@ -102,3 +102,12 @@ static void f16_generic(float *out, const float *x, const void *wv, int n, int k
 }
 
 const matmul_fn matmul_generic[NUM_KINDS] = { f32_generic, q8_0_generic, q4_0_generic, f16_generic };
+
+void matmul_tiled(matmul_fn fn, float *out, const float *x, const void *w, int n, int k, int m, int j0, int j1) {
+  int rows = 49152 / (4 * k);
+  rows = rows < 4 ? 4 : rows & ~3;
+  for (int i0 = 0; i0 < n; i0 += rows) {
+    int r = n - i0 < rows ? n - i0 : rows;
+    fn(out + (size_t)i0 * m, x + (size_t)i0 * k, w, r, k, m, j0, j1);
+  }
+}

@@ -34,7 +34,7 @@ static int work(pool *p) {
     int c = (int)((unsigned)claim - (unsigned)atomic_load(&p->base));
     if (c < 0 || c >= chunks) return ran;
     int j0 = c * p->chunk, j1 = j0 + p->chunk < p->m ? j0 + p->chunk : p->m;
-    p->fn(p->out, p->x, p->w, p->n, p->k, p->m, j0, j1);
+    matmul_tiled(p->fn, p->out, p->x, p->w, p->n, p->k, p->m, j0, j1);
     ran++;
     if (atomic_fetch_add(&p->done, 1) + 1 == chunks) {
       pthread_mutex_lock(&p->mu);
@@ -93,7 +93,7 @@ void pool_destroy(pool *p) {
 void pool_run(pool *p, matmul_fn fn, float *out, const float *x, const void *w, int n, int k, int m, int chunk) {
   int chunks = (m + chunk - 1) / chunk;
   if (p->threads == 1 || chunks == 1) {
-    fn(out, x, w, n, k, m, 0, m);
+    matmul_tiled(fn, out, x, w, n, k, m, 0, m);
     return;
   }
   p->fn = fn; p->out = out; p->x = x; p->w = w;
