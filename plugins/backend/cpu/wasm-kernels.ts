@@ -58,7 +58,6 @@ export type KernelName = (typeof KERNEL_NAMES)[number];
 /** Exports of wasm/ops.wasm (addresses are byte offsets into the kernels' memory); see wasm/ops.ts. */
 export interface OpsKernels {
   attendHead(out: number, q: number, kBase: number, vBase: number, offs: number, len: number, headDim: number, scale: number, sc: number, acc: number): void;
-  attendHeadF32(out: number, q: number, kBase: number, vBase: number, offs: number, len: number, headDim: number, scale: number, sc: number, acc: number): void;
   attendItems: KernelFn;
   siluMul(out: number, gate: number, up: number, len: number): void;
   rmsNorm(out: number, x: number, w: number, eps: number, n: number, dim: number): void;

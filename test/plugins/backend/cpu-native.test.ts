@@ -10,6 +10,7 @@ import { loadCpuNativeAddon } from "../../../plugins/backend/cpu-native/native-k
 import { cpuNativeBackendPlugin } from "../../../plugins/backend/cpu-native/index.ts";
 import { f16ToF32 } from "../../../src/loader/gguf/dequantize.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
+import { toF16 } from "../../helpers/f16.ts";
 import { goldenNames, readGolden } from "../../helpers/golden.ts";
 import { directModel } from "../../helpers/direct-model.ts";
 import { modelPath } from "../../helpers/models-dir.ts";
@@ -27,16 +28,6 @@ const ROOT = new URL("../../../", import.meta.url).pathname;
 
 const KIND = { f32: 0, q8_0: 1, q4_0: 2, f16: 3 } as const;
 type Kind = keyof typeof KIND;
-
-function toF16(v: number): number {
-  const f = new Float32Array([v]), u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000, e = ((u >>> 23) & 0xff) - 112, mant = u & 0x7fffff;
-  if (e <= 0) return sign;
-  let h = sign | (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
-  return h;
-}
 
 /** Random weights of `kind` for m rows of k, and their exact values in f64. */
 function weights(r: Prng, kind: Kind, m: number, k: number): { w: Uint8Array | Float32Array; deq: Float64Array } {

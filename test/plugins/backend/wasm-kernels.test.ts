@@ -8,21 +8,12 @@ import { createWasmKernels, wasmSimdAvailable } from "../../../plugins/backend/c
 import { cpuBackendPlugin } from "../../../plugins/backend/cpu/index.ts";
 import { f16ToF32 } from "../../../src/loader/gguf/dequantize.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
+import { toF16 } from "../../helpers/f16.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const rand = (r: Prng, n: number) => Float32Array.from({ length: n }, () => r.nextFloat() * 2 - 1);
 const SHAPES = [[1, 1, 1], [1, 3, 2], [3, 7, 5], [4, 16, 4], [5, 33, 9], [9, 64, 13], [7, 130, 6], [32, 96, 31], [33, 67, 17]] as const;
 
-/** f32 → f16 bits (round to nearest even; normal range only, enough for test scales). */
-function toF16(v: number): number {
-  const f = new Float32Array([v]), u = new Uint32Array(f.buffer)[0]!;
-  const sign = (u >>> 16) & 0x8000, e = ((u >>> 23) & 0xff) - 112, mant = u & 0x7fffff;
-  if (e <= 0) return sign;
-  let h = sign | (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
-  return h;
-}
 
 /** Q8_0 blocks for m rows of k values, and the dequantized f32 weights they stand for. */
 function q8(r: Prng, m: number, k: number): { bytes: Uint8Array; deq: Float64Array } {
