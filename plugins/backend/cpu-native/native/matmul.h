@@ -17,6 +17,9 @@ extern const matmul_fn matmul_avx2[NUM_KINDS];
 
 float f16_to_f32(uint16_t h);
 
+/* A per-thread f32 scratch of at least `floats` elements (grown as needed, kept for the thread's life). */
+float *tile_scratch(size_t floats);
+
 /* fn over columns j0..j1, in blocks of x rows small enough to stay in cache (about 48 KB each):
  * each weight chunk is then read from cache once per row block instead of x streaming from memory
  * once per weight row. Each output is computed as without blocking (same bits). */

@@ -79,44 +79,81 @@ static inline void q4_block(const uint8_t *blk, __m256 q[4]) {
   q[0] = widen8(lo); q[1] = widen8(_mm_srli_si128(lo, 8)); q[2] = widen8(hi); q[3] = widen8(_mm_srli_si128(hi, 8));
 }
 
-static inline __m256 block_dot(const float *xb, const __m256 q[4]) {
-  __m256 s = _mm256_fmadd_ps(_mm256_loadu_ps(xb), q[0], _mm256_setzero_ps());
-  s = _mm256_fmadd_ps(_mm256_loadu_ps(xb + 8), q[1], s);
-  s = _mm256_fmadd_ps(_mm256_loadu_ps(xb + 16), q[2], s);
-  return _mm256_fmadd_ps(_mm256_loadu_ps(xb + 24), q[3], s);
+/* Block formats as f32 products over dequantized weights (w = d * q rounded to f32, as
+ * dequantize() gives): four weight rows at a time are widened into a per-thread f32 tile and run
+ * through f32_avx2, so a prefill or a batched step gets the f32 micro-kernel and every result equals
+ * the f32 product over the dequantized matrix, whatever n (batch invariance). */
+static void deq_q8_0(float *dst, const uint8_t *w, int k, int j, int cols) {
+  const int nb = k / 32;
+  __m256 q[4];
+  for (int c = 0; c < cols; c++) {
+    const uint8_t *wr = w + (size_t)(j + c) * nb * 34;
+    float *o = dst + (size_t)c * k;
+    for (int b = 0; b < nb; b++) {
+      const uint8_t *blk = wr + (size_t)b * 34;
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss((unsigned short)(blk[0] | (blk[1] << 8))));
+      q8_block(blk, q);
+      for (int s = 0; s < 4; s++) _mm256_storeu_ps(o + b * 32 + s * 8, _mm256_mul_ps(q[s], d));
+    }
+  }
 }
 
-/* Block formats: each weight block is widened once and used for up to 4 x rows. */
-#define BLOCK_KERNEL(NAME, BYTES, WIDEN)                                                              \
-  static void NAME(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) { \
-    const uint8_t *w = (const uint8_t *)wv;                                                           \
-    const int nb = k / 32;                                                                            \
-    for (int j = j0; j < j1; j++) {                                                                   \
-      const uint8_t *wr = w + (size_t)j * nb * BYTES;                                                 \
-      for (int i = 0; i < n; i += 4) {                                                                \
-        const int rows = n - i < 4 ? n - i : 4;                                                       \
-        const float *xr = x + (size_t)i * k;                                                          \
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, q[4];                             \
-        for (int b = 0; b < nb; b++) {                                                                \
-          const uint8_t *blk = wr + (size_t)b * BYTES;                                                \
-          const __m256 d = _mm256_set1_ps(_cvtsh_ss((unsigned short)(blk[0] | (blk[1] << 8))));     \
-          WIDEN(blk, q);                                                                              \
-          const float *xb = xr + (size_t)b * 32;                                                      \
-          a0 = _mm256_fmadd_ps(block_dot(xb, q), d, a0);                                              \
-          if (rows > 1) a1 = _mm256_fmadd_ps(block_dot(xb + k, q), d, a1);                            \
-          if (rows > 2) a2 = _mm256_fmadd_ps(block_dot(xb + 2 * (size_t)k, q), d, a2);                \
-          if (rows > 3) a3 = _mm256_fmadd_ps(block_dot(xb + 3 * (size_t)k, q), d, a3);                \
-        }                                                                                             \
-        float *o = out + (size_t)i * m + j;                                                           \
-        o[0] = hsum(a0);                                                                              \
-        if (rows > 1) o[m] = hsum(a1);                                                                \
-        if (rows > 2) o[2 * (size_t)m] = hsum(a2);                                                    \
-        if (rows > 3) o[3 * (size_t)m] = hsum(a3);                                                    \
-      }                                                                                               \
-    }                                                                                                 \
+static void deq_q4_0(float *dst, const uint8_t *w, int k, int j, int cols) {
+  const int nb = k / 32;
+  __m256 q[4];
+  for (int c = 0; c < cols; c++) {
+    const uint8_t *wr = w + (size_t)(j + c) * nb * 18;
+    float *o = dst + (size_t)c * k;
+    for (int b = 0; b < nb; b++) {
+      const uint8_t *blk = wr + (size_t)b * 18;
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss((unsigned short)(blk[0] | (blk[1] << 8))));
+      q4_block(blk, q);
+      for (int s = 0; s < 4; s++) _mm256_storeu_ps(o + b * 32 + s * 8, _mm256_mul_ps(q[s], d));
+    }
   }
-BLOCK_KERNEL(q8_0_avx2, 34, q8_block)
-BLOCK_KERNEL(q4_0_avx2, 18, q4_block)
+}
+
+/* One x row (decode): each block widened, scaled and multiplied in registers, with the same
+ * operations per output as through the tile (the same bits). */
+#define FUSED_ROW(NAME, BYTES, WIDEN)                                                                   \
+  static void NAME(float *out, const float *x, const uint8_t *w, int k, int j0, int j1) {              \
+    const int nb = k / 32;                                                                             \
+    __m256 q[4];                                                                                       \
+    for (int j = j0; j < j1; j++) {                                                                    \
+      const uint8_t *wr = w + (size_t)j * nb * BYTES;                                                  \
+      __m256 a = _mm256_setzero_ps();                                                                  \
+      for (int b = 0; b < nb; b++) {                                                                   \
+        const uint8_t *blk = wr + (size_t)b * BYTES;                                                   \
+        const __m256 d = _mm256_set1_ps(_cvtsh_ss((unsigned short)(blk[0] | (blk[1] << 8))));      \
+        WIDEN(blk, q);                                                                                 \
+        const float *xb = x + (size_t)b * 32;                                                          \
+        for (int s = 0; s < 4; s++) a = _mm256_fmadd_ps(_mm256_loadu_ps(xb + s * 8), _mm256_mul_ps(q[s], d), a); \
+      }                                                                                                \
+      out[j] = hsum(a);                                                                                \
+    }                                                                                                  \
+  }
+FUSED_ROW(q8_0_row, 34, q8_block)
+FUSED_ROW(q4_0_row, 18, q4_block)
+
+static void q8_0_avx2(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
+  if (n == 1) { q8_0_row(out, x, (const uint8_t *)wv, k, j0, j1); return; }
+  float *tile = tile_scratch((size_t)4 * k);
+  for (int j = j0; j < j1; j += 4) {
+    const int cols = j1 - j < 4 ? j1 - j : 4;
+    deq_q8_0(tile, (const uint8_t *)wv, k, j, cols);
+    f32_avx2(out + j, x, tile, n, k, m, 0, cols);
+  }
+}
+
+static void q4_0_avx2(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
+  if (n == 1) { q4_0_row(out, x, (const uint8_t *)wv, k, j0, j1); return; }
+  float *tile = tile_scratch((size_t)4 * k);
+  for (int j = j0; j < j1; j += 4) {
+    const int cols = j1 - j < 4 ? j1 - j : 4;
+    deq_q4_0(tile, (const uint8_t *)wv, k, j, cols);
+    f32_avx2(out + j, x, tile, n, k, m, 0, cols);
+  }
+}
 
 static void f16_avx2(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
   const uint16_t *w = (const uint16_t *)wv;

@@ -1,6 +1,7 @@
 /* Portable kernels: the same operations in the same order as the SIMD ones (8 lanes of fused
  * multiply-adds, pairwise reduction, fused tail), so every CPU computes identical bits. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
 
@@ -37,51 +38,54 @@ static void f32_generic(float *out, const float *x, const void *wv, int n, int k
   }
 }
 
-/* Q8_0: blocks of 34 bytes (f16 d, 32 int8); per block 8 lanes of x*q, scaled by d, added to the row's lanes. */
-static void q8_0_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
-  const uint8_t *w = (const uint8_t *)wv;
-  int nb = k / 32;
-  for (int j = j0; j < j1; j++) {
-    const uint8_t *wr = w + (size_t)j * nb * 34;
-    for (int i = 0; i < n; i++) {
-      const float *xr = x + (size_t)i * k;
-      float a[8] = {0};
-      for (int b = 0; b < nb; b++) {
-        const uint8_t *blk = wr + (size_t)b * 34;
-        float d = f16_to_f32((uint16_t)(blk[0] | (blk[1] << 8)));
-        const int8_t *q = (const int8_t *)(blk + 2);
-        float s[8] = {0};
-        for (int p = 0; p < 32; p += 8)
-          for (int l = 0; l < 8; l++) s[l] = fmaf(xr[b * 32 + p + l], (float)q[p + l], s[l]);
-        for (int l = 0; l < 8; l++) a[l] = fmaf(s[l], d, a[l]);
+float *tile_scratch(size_t floats) {
+  static __thread float *buf = NULL;
+  static __thread size_t cap = 0;
+  if (floats > cap) {
+    float *grown = realloc(buf, floats * sizeof(float));
+    if (!grown) abort(); /* out of memory for a few KiB: nothing sensible is left to do */
+    buf = grown;
+    cap = floats;
+  }
+  return buf;
+}
+
+/* Q8_0 (34-byte blocks: f16 d, 32 int8) and Q4_0 (18-byte blocks: f16 d, 16 bytes of nibbles, low
+ * nibbles weights 0..15, high 16..31, w = d * (q - 8)): four rows at a time dequantized to f32
+ * (w = d * q rounded to f32) into a per-thread tile, then the f32 kernel, as matmul_avx2.c does. */
+static void deq_rows(float *dst, const uint8_t *w, int k, int j, int cols, int q4) {
+  const int nb = k / 32, bs = q4 ? 18 : 34;
+  for (int c = 0; c < cols; c++) {
+    const uint8_t *wr = w + (size_t)(j + c) * nb * bs;
+    float *o = dst + (size_t)c * k;
+    for (int b = 0; b < nb; b++) {
+      const uint8_t *blk = wr + (size_t)b * bs;
+      const float d = f16_to_f32((uint16_t)(blk[0] | (blk[1] << 8)));
+      for (int p = 0; p < 32; p++) {
+        float q = q4 ? (float)(p < 16 ? (blk[2 + p] & 15) - 8 : (blk[2 + p - 16] >> 4) - 8) : (float)((const int8_t *)(blk + 2))[p];
+        o[b * 32 + p] = d * q;
       }
-      out[(size_t)i * m + j] = reduce8(a);
     }
   }
 }
 
-/* Q4_0: blocks of 18 bytes (f16 d, 16 bytes of nibbles: low nibbles are weights 0..15, high 16..31), w = d * (q - 8). */
-static void q4_0_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
-  const uint8_t *w = (const uint8_t *)wv;
-  int nb = k / 32;
-  for (int j = j0; j < j1; j++) {
-    const uint8_t *wr = w + (size_t)j * nb * 18;
-    for (int i = 0; i < n; i++) {
-      const float *xr = x + (size_t)i * k;
-      float a[8] = {0};
-      for (int b = 0; b < nb; b++) {
-        const uint8_t *blk = wr + (size_t)b * 18;
-        float d = f16_to_f32((uint16_t)(blk[0] | (blk[1] << 8)));
-        float q[32];
-        for (int p = 0; p < 16; p++) { q[p] = (float)((blk[2 + p] & 15) - 8); q[p + 16] = (float)((blk[2 + p] >> 4) - 8); }
-        float s[8] = {0};
-        for (int p = 0; p < 32; p += 8)
-          for (int l = 0; l < 8; l++) s[l] = fmaf(xr[b * 32 + p + l], q[p + l], s[l]);
-        for (int l = 0; l < 8; l++) a[l] = fmaf(s[l], d, a[l]);
-      }
-      out[(size_t)i * m + j] = reduce8(a);
-    }
+static void f32_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1);
+
+static void block_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1, int q4) {
+  float *tile = tile_scratch((size_t)4 * k);
+  for (int j = j0; j < j1; j += 4) {
+    const int cols = j1 - j < 4 ? j1 - j : 4;
+    deq_rows(tile, (const uint8_t *)wv, k, j, cols, q4);
+    f32_generic(out + j, x, tile, n, k, m, 0, cols);
   }
+}
+
+static void q8_0_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
+  block_generic(out, x, wv, n, k, m, j0, j1, 0);
+}
+
+static void q4_0_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
+  block_generic(out, x, wv, n, k, m, j0, j1, 1);
 }
 
 static void f16_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
