@@ -8,6 +8,7 @@ import { webgpuBackendPlugin } from "../../plugins/backend/webgpu/index.ts";
 import { WebGpuBackend } from "../../plugins/backend/webgpu/backend.ts";
 import { CpuBackend } from "../../plugins/backend/cpu/index.ts";
 import { pagedAttentionPlugin } from "../../plugins/attention/paged/index.ts";
+import { alibi, and, createFlexPlugin, documentMask, slidingWindow } from "../../plugins/attention/flex/index.ts";
 import { ggufQuantPlugin } from "../../plugins/quant/gguf/index.ts";
 import { GGMLType } from "../../src/loader/types.ts";
 import { encodeGgml } from "../../src/quant/ggml/encode.ts";
@@ -57,7 +58,7 @@ Deno.test({ name: "deno webgpu: f32 and Q8_0 matmul (matrix-vector and tiled) ma
   }
 } });
 
-Deno.test({ name: "deno webgpu: paged attention (prefill then decode over a block table) matches the cpu plugin within 1e-5", ignore, fn: async () => {
+Deno.test({ name: "deno webgpu: paged attention, and flex with ALiBi + window + document mods compiled to WGSL, match the cpu plugins within 1e-5", ignore, fn: async () => {
   const gpu = await WebGpuBackend.create();
   const cpu = new CpuBackend();
   const shape = { numLayers: 1, numHeads: 4, numKvHeads: 2, headDim: 32, smScale: 1 / Math.sqrt(32), slidingWindow: null };
@@ -69,10 +70,13 @@ Deno.test({ name: "deno webgpu: paged attention (prefill then decode over a bloc
       slotMapping: positions.map((p) => table[Math.floor(p / bs)]! * bs + (p % bs)), blockTables: Int32Array.from(table), maxBlocksPerReq: 4, blockSize: bs,
     };
   };
+  const flex = createFlexPlugin({ name: "flex-deno", scoreMod: alibi(4), maskMod: and(slidingWindow(6), documentMask([0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2])) });
   try {
+    for (const plugin of [pagedAttentionPlugin, flex]) {
     const outs: Float32Array[] = [];
     for (const b of [gpu as Backend, cpu]) {
-      const impl = pagedAttentionPlugin.create(shape, b);
+      assertEquals(plugin.check(shape, b), [], `${plugin.name} on ${b.name}`);
+      const impl = plugin.create(shape, b);
       const cache = impl.allocateKvCache(5, bs);
       for (const [start, len, seed] of [[0, 11, 1], [11, 1, 2]]) {
         const q = b.upload(seeded(len * 128, seed), [len, 128]), k = b.upload(seeded(len * 64, seed + 10), [len, 64]), v = b.upload(seeded(len * 64, seed + 20), [len, 64]);
@@ -81,8 +85,9 @@ Deno.test({ name: "deno webgpu: paged attention (prefill then decode over a bloc
         outs.push((await b.read(o)) as Float32Array);
       }
     }
-    assertEquals(relErr(outs[0]!, outs[2]!) <= 1e-5, true, "prefill");
-    assertEquals(relErr(outs[1]!, outs[3]!) <= 1e-5, true, "decode");
+    assertEquals(relErr(outs[0]!, outs[2]!) <= 1e-5, true, `${plugin.name} prefill`);
+    assertEquals(relErr(outs[1]!, outs[3]!) <= 1e-5, true, `${plugin.name} decode`);
+    }
   } finally {
     gpu.dispose();
   }

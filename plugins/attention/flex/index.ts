@@ -6,9 +6,11 @@
  */
 import type { AttentionPlugin, AttentionShape } from "../../../src/plugin/types.ts";
 import { causal, slidingWindow, tanhSoftCap } from "./builtins.ts";
+import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
 import { FlexAttentionCpu } from "./cpu.ts";
 import { and, compose, type MaskMod, type ScoreMod } from "./mods.ts";
 import { BUILTIN_MODS, parseFlexOptions, type NamedMod } from "./spec.ts";
+import { FlexAttentionWebGpu, flexWebGpuProblems } from "./webgpu.ts";
 
 export interface FlexPluginConfig {
   name?: string;
@@ -50,16 +52,19 @@ export function createFlexPlugin(cfg: FlexPluginConfig = {}): AttentionPlugin {
   return {
     kind: "attention",
     name: cfg.name ?? "flex",
-    description: cfg.description ?? "FlexAttention: score/mask mods compiled into the kernel, block-sparse over the paged cache",
+    description: cfg.description ?? "FlexAttention: score/mask mods compiled into the kernel (JavaScript on cpu, WGSL on webgpu), over the paged cache",
     check(shape, backend) {
       const reasons: string[] = [];
-      if (backend.name !== "cpu") reasons.push(`flex has no implementation for backend "${backend.name}" (has: cpu)`);
+      const onGpu = backend.name === "webgpu";
+      if (backend.name !== "cpu" && !onGpu) reasons.push(`flex has no implementation for backend "${backend.name}" (has: cpu, webgpu)`);
       if (shape.numHeads % shape.numKvHeads !== 0) reasons.push(`head count ${shape.numHeads} is not a multiple of KV head count ${shape.numKvHeads}`);
       if (shape.kvCacheDtype && shape.kvCacheDtype !== "auto") reasons.push(`flex keeps an f32 KV cache; kv cache dtype ${shape.kvCacheDtype} is not supported (paged has it)`);
       if (shape.layerSlidingWindows?.some((w) => w !== shape.slidingWindow)) reasons.push(`flex has one sliding window for all layers; per-layer windows (local/global layers) are not supported (paged has them)`);
       try {
         const mods = resolve(shape, cfg);
-        new FlexAttentionCpu(shape, backend, mods, mods.qBlockSize); // compiles the kernel: expression errors surface here
+        // Compiles the kernel: expression errors surface here.
+        if (onGpu) reasons.push(...flexWebGpuProblems(shape, mods, cfg.causal !== false));
+        else new FlexAttentionCpu(shape, backend, mods, mods.qBlockSize);
       } catch (e) {
         reasons.push((e as Error).message);
       }
@@ -67,6 +72,7 @@ export function createFlexPlugin(cfg: FlexPluginConfig = {}): AttentionPlugin {
     },
     create(shape, backend) {
       const mods = resolve(shape, cfg);
+      if (backend.name === "webgpu") return new FlexAttentionWebGpu(shape, backend as WebGpuBackend, mods, cfg.causal !== false);
       return new FlexAttentionCpu(shape, backend, mods, mods.qBlockSize);
     },
   };

@@ -23,9 +23,10 @@ const skip = await webgpuSkipReason("golden.test.ts");
 /** Four of the eight goldens (llvmpipe runs a stories260K step in about 60 ms: CI time). */
 const GOLDENS = ["stories260K_bos_only", "stories260K_once_upon_a_time", "stories260K_the_cat", "stories260K_one_day_tim"];
 
-async function load(id: string, backend: string, maxModelLen?: number, quant?: string): Promise<LoadedModel> {
+async function load(id: string, backend: string, maxModelLen?: number, quant?: string, attention?: string): Promise<LoadedModel> {
   const spec = resolveModelSpec(id, readModelRegistry(join(REPO_ROOT, "models.yaml")), testModelsDir());
-  return loadModel(spec, PluginRegistry.withBuiltins(BUILTIN_PLUGINS), { plugins: { backend, ...(quant ? { quant } : {}) }, ...(maxModelLen ? { maxModelLen } : {}) });
+  const plugins = { backend, ...(quant ? { quant } : {}), ...(attention ? { attention } : {}) };
+  return loadModel(spec, PluginRegistry.withBuiltins(BUILTIN_PLUGINS), { plugins, ...(maxModelLen ? { maxModelLen } : {}) });
 }
 
 async function run(engine: LLMEngine, reqs: Array<{ id: string; prompt: number[]; maxTokens: number; at?: number }>, onStep?: () => void): Promise<Map<string, number[]>> {
@@ -95,5 +96,14 @@ describe.skipIf(skip !== null)("stories260K on webgpu against the run.c goldens"
     }
     expect(results.get("webgpu/gguf"), "Q8_0 kernels vs f32 kernels on webgpu").toEqual(results.get("webgpu/none"));
     expect(results.get("webgpu/none"), "webgpu vs cpu on the same f32 weights").toEqual(results.get("cpu/none"));
+  });
+
+  it("flex attention (its causal mask compiled to WGSL) reproduces the goldens' greedy ids, batched", async () => {
+    const loaded = await load("stories260k", "webgpu", undefined, undefined, "flex");
+    expect(loaded.selection.attention.name).toBe("flex");
+    const goldens = GOLDENS.slice(0, 2).map(readGolden);
+    const got = await run(new LLMEngine(loaded, { blockSize: 8, maxNumBatchedTokens: 32 }), goldens.map((g, i) => ({ id: g.name, prompt: g.prompt_ids, maxTokens: g.new_tokens_requested, at: i })));
+    for (const g of goldens) expect(got.get(g.name), g.name).toEqual(g.generated_ids);
+    loaded.selection.backend.dispose();
   });
 });

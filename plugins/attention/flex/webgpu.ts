@@ -1,0 +1,89 @@
+/**
+ * FlexAttention on the webgpu backend: the mods compiled to WGSL (wgsl-kernel.ts) over the f32
+ * paged KV cache resident on the GPU (the layout paged and flashinfer use). plan() uploads one i32
+ * metadata buffer per step; forward() records the cache write and one attention dispatch per layer.
+ * Array params of the mods (ALiBi slopes, document ids, bias tables) are uploaded once.
+ */
+import type { AttentionBatch, AttentionImpl, AttentionShape, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
+import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
+import type { Binding } from "../../backend/webgpu/command-stream.ts";
+import { gpuTensor } from "../../backend/webgpu/tensor.ts";
+import { allocateF32KvCache, f32KvBytesPerToken } from "../common/f32-kv-cache.ts";
+import { RESHAPE_AND_CACHE } from "../paged/webgpu-kernels.ts";
+import type { MaskMod, ScoreMod } from "./mods.ts";
+import { FLEX_MAX_HEAD_DIM, flexWgsl, type FlexWgsl } from "./wgsl-kernel.ts";
+
+/** Why flex cannot serve `shape` on webgpu with these mods (empty when it can). */
+export function flexWebGpuProblems(shape: AttentionShape, mods: { score?: ScoreMod; mask?: MaskMod }, causal: boolean): string[] {
+  const reasons: string[] = [];
+  if (shape.headDim > FLEX_MAX_HEAD_DIM) reasons.push(`flex on webgpu supports head size up to ${FLEX_MAX_HEAD_DIM} (got ${shape.headDim})`);
+  try {
+    flexWgsl(mods.score, mods.mask, causal);
+  } catch (e) {
+    reasons.push((e as Error).message);
+  }
+  return reasons;
+}
+
+interface Plan {
+  batch: AttentionBatch;
+  meta: DeviceTensor;
+}
+
+export class FlexAttentionWebGpu implements AttentionImpl {
+  readonly wgsl: FlexWgsl;
+  private meta: DeviceTensor | null = null;
+  private readonly modParams: DeviceTensor | null;
+
+  constructor(private readonly shape: AttentionShape, private readonly backend: WebGpuBackend, mods: { score?: ScoreMod; mask?: MaskMod }, causal: boolean) {
+    this.wgsl = flexWgsl(mods.score, mods.mask, causal);
+    const vals = this.wgsl.modParams;
+    this.modParams = vals.length ? backend.upload(vals, [vals.length]) : null;
+  }
+
+  kvBytesPerToken(): number {
+    return f32KvBytesPerToken(this.shape);
+  }
+
+  allocateKvCache(numBlocks: number, blockSize: number): KVCache {
+    return allocateF32KvCache(this.backend, this.shape, numBlocks, blockSize);
+  }
+
+  plan(batch: AttentionBatch): Plan {
+    const n = batch.numTokens, R = batch.numReqs, tableWords = R * batch.maxBlocksPerReq;
+    const words = 3 * n + tableWords + R;
+    const host = new Int32Array(words);
+    host.set(batch.positions.subarray(0, n), 0);
+    host.set(batch.slotMapping.subarray(0, n), n);
+    for (let r = 0; r < R; r++) host.fill(r, 2 * n + batch.queryStartLoc[r]!, 2 * n + batch.queryStartLoc[r + 1]!);
+    host.set(batch.blockTables.subarray(0, tableWords), 3 * n);
+    host.set(batch.seqLens.subarray(0, R), 3 * n + tableWords);
+    if (!this.meta || this.meta.shape[0]! < words) {
+      if (this.meta) this.backend.free(this.meta);
+      this.meta = this.backend.empty([Math.max(words * 2, 256)], "i32");
+    }
+    this.backend.write(this.meta, host);
+    return { batch, meta: this.meta };
+  }
+
+  forward(layer: number, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, cache: KVCache, metadata: unknown, out: DeviceTensor): void {
+    const { batch: b, meta } = metadata as Plan;
+    const { numHeads, numKvHeads, headDim, smScale } = this.shape;
+    const n = b.numTokens;
+    if (n === 0) return;
+    const kvDim = numKvHeads * headDim;
+    const [kc, vc] = cache.layers[layer]!;
+    const g = gpuTensor;
+    this.backend.dispatch(
+      RESHAPE_AND_CACHE, [n * kvDim, kvDim, n],
+      [{ tensor: g(kc), write: true }, { tensor: g(vc), write: true }, { tensor: g(k) }, { tensor: g(v) }, { tensor: g(meta) }],
+      Math.ceil((n * kvDim) / 256),
+    );
+    const bindings: Binding[] = [{ tensor: g(out), write: true }, { tensor: g(q) }, { tensor: g(kc) }, { tensor: g(vc) }, { tensor: g(meta) }];
+    if (this.modParams) bindings.push({ tensor: g(this.modParams) });
+    this.backend.dispatch(
+      this.wgsl.kernel, [n, numHeads, numKvHeads, headDim, b.blockSize, b.maxBlocksPerReq, b.numReqs, smScale, Infinity],
+      bindings, n * numHeads,
+    );
+  }
+}
