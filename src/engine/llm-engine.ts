@@ -6,7 +6,7 @@ import { Scheduler } from "../core/scheduler/scheduler.ts";
 import { ModelRunner } from "../runner/model-runner.ts";
 import { makeSamplingParams, type SamplingParams } from "../sampling/params.ts";
 import { Prng, randomSeed } from "../sampling/prng.ts";
-import { sampleToken } from "../sampling/sampler.ts";
+import { needsLogitsRow, sampleToken } from "../sampling/sampler.ts";
 import { computeLogprobs, type PositionLogprobs } from "../sampling/logprobs.ts";
 import { UsageError } from "../util/errors.ts";
 import { DEFAULT_KV_CACHE_CAP, makeEngineArgs, type EngineArgs } from "./engine-args.ts";
@@ -153,7 +153,8 @@ export class LLMEngine {
     const sampled = new Map<string, number[]>();
     const logprobs = new Map<string, PositionLogprobs[]>();
     if (sched.totalNumScheduledTokens > 0) {
-      const { logits } = await this.runner.execute(sched.scheduledRequests);
+      const { logits, sampled: onDevice } = await this.runner.execute(sched.scheduledRequests, (id) => needsLogitsRow(this.requests.get(id)!.samplingParams));
+      for (const [id, token] of onDevice ?? []) sampled.set(id, [token]);
       for (const [id, row] of logits) {
         const req = this.requests.get(id)!;
         const token = sampleToken(row, {

@@ -47,6 +47,12 @@ export interface BackendOps {
   geluMul?(out: DeviceTensor, gate: DeviceTensor, up: DeviceTensor, numRows: number): void;
   /** x = cap * tanh(x / cap) over numRows rows, in place (Gemma 2's final logit soft-cap). */
   softCap?(x: DeviceTensor, cap: number, numRows: number): void;
+  /**
+   * Greedy sampling on the device: ids[r] = argmax of row r of x (ties to the lowest index), an i32
+   * tensor. A backend whose reads are costly (a GPU) has it; the runner then reads back ids instead of
+   * the logits rows of requests that sample greedily.
+   */
+  argmaxRows?(ids: DeviceTensor, x: DeviceTensor, numRows: number): void;
 }
 
 export interface RopeTables {

@@ -1,5 +1,5 @@
 import type { LlamaModel } from "../model/llama.ts";
-import type { AttentionImpl, KVCache } from "../plugin/types.ts";
+import type { AttentionImpl, DeviceTensor, KVCache } from "../plugin/types.ts";
 import type { ModelInput } from "./model-input.ts";
 
 /** The slice of a scheduled request the runner reads (the scheduler's output carries more). */
@@ -14,8 +14,17 @@ export interface ScheduledRequestView {
 
 /** Logits of the requests that sample this step (those whose last scheduled token is their last token). */
 export interface RunnerOutput {
-  /** requestId → logits row (length vocab). */
+  /** requestId → logits row (length vocab), for the requests whose sampler needs it. */
   logits: Map<string, Float32Array>;
+  /** requestId → token picked greedily on the device (backends with argmaxRows, for requests that need no logits). */
+  sampled?: Map<string, number>;
+}
+
+/** Device scratch for greedy sampling on the device: ids out, the rows to read logits of, those rows. */
+interface DeviceSampling {
+  ids: DeviceTensor;
+  rows: DeviceTensor;
+  selected: DeviceTensor;
 }
 
 /**
@@ -23,6 +32,8 @@ export interface RunnerOutput {
  * tables, query start locations), runs one forward pass over it, and reads back the logits rows.
  */
 export class ModelRunner {
+  private scratch: DeviceSampling | null = null;
+
   constructor(
     readonly model: LlamaModel,
     readonly attention: AttentionImpl,
@@ -78,15 +89,55 @@ export class ModelRunner {
     return { input, samplingReqIds };
   }
 
-  async execute(scheduled: readonly ScheduledRequestView[]): Promise<RunnerOutput> {
+  /**
+   * One forward pass. needsLogits(requestId) says which requests' samplers need their logits row;
+   * when it is given and the backend samples greedily on the device (argmaxRows), the others get
+   * their token from the device and only the rows asked for are read back (vLLM's sampling on the
+   * GPU, for greedy decoding).
+   */
+  async execute(scheduled: readonly ScheduledRequestView[], needsLogits?: (requestId: string) => boolean): Promise<RunnerOutput> {
     const logits = new Map<string, Float32Array>();
     if (scheduled.length === 0) return { logits };
     const { input, samplingReqIds } = this.prepareInput(scheduled);
-    const out = this.model.forward(input, this.attention, this.kvCache);
-    if (samplingReqIds.length === 0) return { logits };
+    const backend = this.model.backend;
     const vocab = this.model.config.vocabSize;
-    const all = (await this.model.backend.read(out, samplingReqIds.length * vocab)) as Float32Array;
-    samplingReqIds.forEach((id, i) => logits.set(id, all.subarray(i * vocab, (i + 1) * vocab)));
-    return { logits };
+    const n = samplingReqIds.length;
+    const keep = needsLogits && backend.ops.argmaxRows ? samplingReqIds.flatMap((id, i) => (needsLogits(id) ? [i] : [])) : null;
+    if (!keep || keep.length === n) {
+      const out = this.model.forward(input, this.attention, this.kvCache);
+      if (n === 0) return { logits };
+      const all = (await backend.read(out, n * vocab)) as Float32Array;
+      samplingReqIds.forEach((id, i) => logits.set(id, all.subarray(i * vocab, (i + 1) * vocab)));
+      return { logits };
+    }
+    // Written before the forward pass is recorded: a write submits pending work first.
+    const sc = this.deviceSampling(n, keep.length, vocab);
+    if (keep.length) backend.write(sc.rows, Int32Array.from(keep));
+    const out = this.model.forward(input, this.attention, this.kvCache);
+    backend.ops.argmaxRows!(sc.ids, out, n);
+    if (keep.length) backend.ops.gatherRows(sc.selected, out, sc.rows, keep.length);
+    const ids = (await backend.read(sc.ids, n)) as Int32Array;
+    const sampled = new Map<string, number>();
+    samplingReqIds.forEach((id, i) => sampled.set(id, ids[i]!));
+    if (keep.length) {
+      const rows = (await backend.read(sc.selected, keep.length * vocab)) as Float32Array;
+      keep.forEach((i, j) => {
+        const id = samplingReqIds[i]!;
+        logits.set(id, rows.subarray(j * vocab, (j + 1) * vocab));
+        sampled.delete(id);
+      });
+    }
+    return { logits, sampled };
+  }
+
+  private deviceSampling(numRows: number, numKept: number, vocab: number): DeviceSampling {
+    const b = this.model.backend;
+    const sc = this.scratch;
+    if (sc && sc.ids.shape[0]! >= numRows && sc.selected.shape[0]! >= Math.max(1, numKept)) return sc;
+    if (sc) for (const t of [sc.ids, sc.rows, sc.selected]) b.free(t);
+    const rows = Math.max(numRows, 2 * (sc?.ids.shape[0] ?? 4));
+    const kept = Math.max(numKept, 1, sc?.selected.shape[0] ?? 1);
+    this.scratch = { ids: b.empty([rows], "i32"), rows: b.empty([rows], "i32"), selected: b.empty([kept, vocab]) };
+    return this.scratch;
   }
 }

@@ -10,6 +10,16 @@ export interface SamplingContext {
   rng: Prng;
 }
 
+/**
+ * Whether sampling with these params needs the logits row on the host: anything but plain greedy
+ * (temperature 0 with no bias or penalties) and no log-probabilities asked for. Plain greedy can be
+ * done on the device (BackendOps.argmaxRows).
+ */
+export function needsLogitsRow(p: SamplingParams): boolean {
+  const bias = p.logitBias != null && Object.keys(p.logitBias).length > 0;
+  return p.temperature !== 0 || bias || p.repetitionPenalty !== 1 || p.frequencyPenalty !== 0 || p.presencePenalty !== 0 || p.logprobs != null;
+}
+
 /** Index of the largest value; ties go to the lowest index. */
 export function argmax(v: ArrayLike<number>): number {
   let best = 0;

@@ -5,6 +5,7 @@ import { ADD_BIAS, ADD_IN_PLACE, GATHER_ROWS, GELU_MUL, SCALE, SILU_MUL, SOFT_CA
 import { F32_WEIGHTS, MATVEC_CHUNKED_MAX_ROWS, MATVEC_MAX_ROWS, matvecKernel, matvecWorkgroups, tiledMatmulKernel, tiledWorkgroups, type WeightFormat } from "./kernels/matmul.wgsl.ts";
 import { RMS_NORM } from "./kernels/norm.wgsl.ts";
 import { ROPE } from "./kernels/rope.wgsl.ts";
+import { ARGMAX_ROWS } from "./kernels/sampling.wgsl.ts";
 import { gpuTensor } from "./tensor.ts";
 
 function lastDim(t: DeviceTensor): number {
@@ -92,6 +93,10 @@ export function makeOps(b: WebGpuBackend): BackendOps {
     softCap(x, cap, numRows) {
       const n = numRows * lastDim(x);
       b.dispatch(SOFT_CAP, [n, cap], [{ tensor: gpuTensor(x), write: true }], groups(n, EW));
+    },
+    argmaxRows(ids, x, numRows) {
+      if (numRows * 4 > gpuTensor(ids).byteLength) throw new RangeError(`argmaxRows: ${numRows} ids into a tensor of ${gpuTensor(ids).byteLength / 4}`);
+      b.dispatch(ARGMAX_ROWS, [numRows, lastDim(x)], [{ tensor: gpuTensor(ids), write: true }, { tensor: gpuTensor(x) }], numRows);
     },
     matmul(out, x, w, numRows) {
       enqueueLinear(b, F32_WEIGHTS, out, x, [w], numRows, w.shape[1]!, w.shape[0]!, 1);
