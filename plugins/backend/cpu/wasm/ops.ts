@@ -189,6 +189,32 @@ function expNeg(x: f32): f32 {
   return p * reinterpret<f32>((e + 127) << 23);
 }
 
+/** expNeg on each lane, with the same bits (the two exponent cases and the cut-off as lane selects). */
+function expNeg4(x: v128): v128 {
+  const t = f32x4.mul(x, f32x4.splat(1.44269504088896341));
+  const n = f32x4.floor(t);
+  const f = f32x4.sub(t, n);
+  let p = f32x4.splat(2.1877504756454154e-4);
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.238782147949024e-3));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(9.684580452660593e-3));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(5.548042632544682e-2));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(2.402305020450907e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(6.93146928693023e-1));
+  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.000000002586889));
+  const e = i32x4.trunc_sat_f32x4_s(n);
+  const normal = f32x4.mul(p, i32x4.shl(i32x4.add(e, i32x4.splat(127)), 23));
+  const tiny = f32x4.mul(f32x4.mul(p, i32x4.shl(i32x4.add(e, i32x4.splat(126 + 127)), 23)), i32x4.splat(1 << 23));
+  const r = v128.bitselect(tiny, normal, i32x4.lt_s(e, i32x4.splat(-126)));
+  return v128.bitselect(f32x4.splat(0), r, f32x4.lt(x, f32x4.splat(-103)));
+}
+
+/** (hsum4(a0), hsum4(a1), hsum4(a2), hsum4(a3)) by a transpose: the same additions in the same order. */
+function hsum4x4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const u0 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 2, 6), v128.shuffle<f32>(a0, a1, 1, 5, 3, 7));
+  const u1 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 2, 6), v128.shuffle<f32>(a2, a3, 1, 5, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
+}
+
 function hsum4(a: v128): f32 {
   return (f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1)) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3));
 }
@@ -227,10 +253,10 @@ function attendOnline(out: usize, q: usize, kBase: usize, vBase: usize, offs: us
       a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
       a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
     }
-    const s0 = hsum4(a0) * scale;
-    const s1: f32 = cnt > 1 ? hsum4(a1) * scale : -Infinity;
-    const s2: f32 = cnt > 2 ? hsum4(a2) * scale : -Infinity;
-    const s3: f32 = cnt > 3 ? hsum4(a3) * scale : -Infinity;
+    // The four scores as lanes (missing keys -inf); then the same scalar max as one lane at a time.
+    let sv = f32x4.mul(hsum4x4(a0, a1, a2, a3), f32x4.splat(scale));
+    if (cnt < 4) sv = v128.bitselect(sv, f32x4.splat(-Infinity), i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(cnt)));
+    const s0 = f32x4.extract_lane(sv, 0), s1 = f32x4.extract_lane(sv, 1), s2 = f32x4.extract_lane(sv, 2), s3 = f32x4.extract_lane(sv, 3);
     let bm = s0 > s1 ? s0 : s1;
     const bm2 = s2 > s3 ? s2 : s3;
     bm = bm > bm2 ? bm : bm2;
@@ -242,13 +268,14 @@ function attendOnline(out: usize, q: usize, kBase: usize, vBase: usize, offs: us
       for (let d = 0; d < headDim; d += 4) v128.store(out + (<usize>d << 2), f32x4.mul(v128.load(out + (<usize>d << 2)), rv));
       max = bm;
     }
-    const p0 = expNeg(s0 - max), p1 = expNeg(s1 - max), p2 = expNeg(s2 - max), p3 = expNeg(s3 - max);
-    sum += ((p0 + p1) + (p2 + p3));
+    const pv = expNeg4(f32x4.sub(sv, f32x4.splat(max)));
+    sum += hsum4(pv);
     const v0 = vBase + (<usize>load<i32>(offs + (<usize>j << 2)) << 2);
     const v1 = cnt > 1 ? vBase + (<usize>load<i32>(offs + (<usize>(j + 1) << 2)) << 2) : v0;
     const v2 = cnt > 2 ? vBase + (<usize>load<i32>(offs + (<usize>(j + 2) << 2)) << 2) : v0;
     const v3 = cnt > 3 ? vBase + (<usize>load<i32>(offs + (<usize>(j + 3) << 2)) << 2) : v0;
-    const w0 = f32x4.splat(p0), w1 = f32x4.splat(p1), w2 = f32x4.splat(p2), w3 = f32x4.splat(p3);
+    const w0 = v128.shuffle<f32>(pv, pv, 0, 0, 0, 0), w1 = v128.shuffle<f32>(pv, pv, 1, 1, 1, 1);
+    const w2 = v128.shuffle<f32>(pv, pv, 2, 2, 2, 2), w3 = v128.shuffle<f32>(pv, pv, 3, 3, 3, 3);
     for (let d = 0; d < headDim; d += 4) {
       const o = <usize>d << 2;
       let a = v128.load(out + o);
