@@ -17,8 +17,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 common=(-O3 -fPIC -pthread -ffp-contract=off -fno-math-errno -Wall -Wextra -I"$inc" -I"$src" -DNAPI_VERSION=8)
 "$cc" "${common[@]}" -c "$src/matmul_generic.c" -o "$tmp/generic.o"
+"$cc" "${common[@]}" -c "$src/q8act_generic.c" -o "$tmp/q8act_generic.o"
+"$cc" "${common[@]}" -c "$src/attention_generic.c" -o "$tmp/attention_generic.o"
 "$cc" "${common[@]}" -mavx2 -mfma -mf16c -c "$src/matmul_avx2.c" -o "$tmp/avx2.o"
+"$cc" "${common[@]}" -mavx2 -mfma -mf16c -c "$src/q8act_avx2.c" -o "$tmp/q8act_avx2.o"
+"$cc" "${common[@]}" -mavx2 -mfma -mf16c -c "$src/attention_avx2.c" -o "$tmp/attention_avx2.o"
 "$cc" "${common[@]}" -c "$src/cpu_native.c" -o "$tmp/addon.o"
 "$cc" "${common[@]}" -c "$src/pool.c" -o "$tmp/pool.o"
-"$cc" -shared -pthread -o "$out/cpu_native.node" "$tmp/generic.o" "$tmp/avx2.o" "$tmp/pool.o" "$tmp/addon.o" -lm
+"$cc" -shared -pthread -o "$out/cpu_native.node" "$tmp/generic.o" "$tmp/q8act_generic.o" "$tmp/avx2.o" "$tmp/q8act_avx2.o" "$tmp/attention_generic.o" "$tmp/attention_avx2.o" "$tmp/pool.o" "$tmp/addon.o" -lm
 echo "build-native: wrote $out/cpu_native.node"

@@ -1,7 +1,8 @@
 /**
  * The optional cpu-native backend: the cpu backend's tensors and ops, with matrix products for
  * f32, Q8_0, Q4_0 and F16 weights in a C addon (AVX2/FMA/F16C when the CPU has them, portable C
- * otherwise) over its own thread pool. Built by `npm run build:native` where a C compiler exists;
+ * otherwise) over its own thread pool; Q8_0/Q4_0 with activations quantized to Q8_0 and integer
+ * dot products, as llama.cpp computes them. Built by `npm run build:native` where a C compiler exists;
  * where the addon is missing or does not load, probe() says why and the plugin is not selected.
  * Its backends are named "cpu" (cpu tensors), so every plugin's cpu implementation serves them.
  */

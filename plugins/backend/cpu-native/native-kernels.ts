@@ -3,6 +3,9 @@
  * behind the WasmKernels interface: weights are placed in the same shared wasm memory as for the
  * WebAssembly kernels, and the products the addon has (f32, Q8_0, Q4_0, F16) run there in C with
  * AVX2/FMA (or portable C), over the addon's own thread pool, reading x and writing out in place.
+ * Q8_0 and Q4_0 follow the q8-activation contract (as llama.cpp): x rows are quantized to Q8_0 once
+ * per call and each block is an exact integer dot product, with a pinned f32 accumulation order, so
+ * results do not depend on the thread count, the batch size or AVX2 vs portable C.
  * Every other kernel falls through to WebAssembly.
  */
 import { existsSync } from "node:fs";
@@ -15,6 +18,7 @@ export interface CpuNativeAddon {
   destroyPool(pool: object): void;
   poolThreads(pool: object): number;
   matmul(pool: object, kind: number, out: Float32Array, x: Float32Array, w: Uint8Array | Float32Array, n: number, k: number, m: number): void;
+  attend(pool: object, mem: Uint8Array, tableAt: number, count: number, headDim: number, scale: number, parallel: boolean): void;
   features(): string;
   numProcs(): number;
 }
@@ -42,9 +46,13 @@ export function loadCpuNativeAddon(): { addon: CpuNativeAddon } | { reason: stri
   }
 }
 
+/** Attention work (keys read × head size) below which the caller's thread alone is faster than waking the pool. */
+const ATTEND_PARALLEL_MIN_MACS = 1 << 16;
+
 export class NativeKernels extends WasmKernels {
   private readonly nativePool: object;
   private readonly views = new Map<number, Uint8Array>();
+  private memBytes: Uint8Array | null = null;
 
   constructor(module: WebAssembly.Module, threads: number, private readonly addon: CpuNativeAddon) {
     super(module, threads);
@@ -66,6 +74,14 @@ export class NativeKernels extends WasmKernels {
       this.views.set(wAt, w);
     }
     this.addon.matmul(this.nativePool, nat.kind, out, x, w, n, k, m);
+  }
+
+  /** Attention in C (native/attention.h) for head sizes that are multiples of 8; WebAssembly otherwise. */
+  override attendItems(tableAt: number, count: number, headDim: number, scale: number, keys: number): boolean {
+    if (headDim % 8 !== 0) return super.attendItems(tableAt, count, headDim, scale, keys);
+    if (this.memBytes?.buffer !== this.memory.buffer) this.memBytes = new Uint8Array(this.memory.buffer);
+    this.addon.attend(this.nativePool, this.memBytes, tableAt, count, headDim, scale, keys * headDim >= ATTEND_PARALLEL_MIN_MACS);
+    return true;
   }
 
   override dispose(): void {

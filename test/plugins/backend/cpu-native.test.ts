@@ -1,12 +1,15 @@
 /**
- * The optional cpu-native addon: every kernel against an f64 reference on sizes that are not
- * multiples of the vector width, identical bits for any thread count and between the AVX2 and
- * portable C paths, bad arguments refused, and the backend end to end on the goldens. Skipped
- * (with the reason printed) where the addon is not built; CI builds it.
+ * The optional cpu-native addon: f32/F16 kernels against an f64 reference on sizes that are not
+ * multiples of the vector width; Q8_0/Q4_0 against the q8-activation contract (an f64 reference
+ * over the same quantized activations, and the exact JavaScript reference bit for bit on odd
+ * shapes, 1/2/3 threads, AVX2 and portable C); identical bits for any thread count and between the
+ * two paths, bad arguments refused, and the backend end to end on the goldens. Skipped (with the
+ * reason printed) where the addon is not built; CI builds it.
  */
 import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
-import { loadCpuNativeAddon } from "../../../plugins/backend/cpu-native/native-kernels.ts";
+import { createNativeKernels, loadCpuNativeAddon } from "../../../plugins/backend/cpu-native/native-kernels.ts";
+import { createWasmKernels } from "../../../plugins/backend/cpu/wasm-kernels.ts";
 import { cpuNativeBackendPlugin } from "../../../plugins/backend/cpu-native/index.ts";
 import { f16ToF32 } from "../../../src/loader/gguf/dequantize.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
@@ -14,6 +17,8 @@ import { toF16 } from "../../helpers/f16.ts";
 import { goldenNames, readGolden } from "../../helpers/golden.ts";
 import { directModel } from "../../helpers/direct-model.ts";
 import { modelPath } from "../../helpers/models-dir.ts";
+import { matmulQ8Act, matmulQ8ActF64 } from "./q8-activation-reference.ts";
+import { caseLabel, digest, q8ActCases, runAddonCases } from "./cpu-native-q8act-cases.ts";
 
 const loaded = loadCpuNativeAddon();
 const addon = "addon" in loaded ? loaded.addon : null;
@@ -71,7 +76,7 @@ describe.skipIf(!addon)("cpu-native addon kernels", () => {
     q8_0: [[1, 32, 1], [2, 64, 3], [5, 96, 9], [7, 32, 13], [33, 64, 17]],
     q4_0: [[1, 32, 1], [2, 64, 3], [5, 96, 9], [7, 32, 13], [33, 64, 17]],
   };
-  for (const kind of Object.keys(KIND) as Kind[]) {
+  for (const kind of ["f32", "f16"] as const) {
     it(`${kind}: matches an f64 reference within f32 accumulation error`, () => {
       const r = new Prng(5), pool = addon!.createPool(1);
       for (const [n, k, m] of shapes[kind]) {
@@ -88,6 +93,55 @@ describe.skipIf(!addon)("cpu-native addon kernels", () => {
       }
     });
   }
+
+  for (const kind of ["q8_0", "q4_0"] as const) {
+    it(`${kind}: equals Σ dx*dw*isum over Q8_0-quantized activations (f64) within 1e-5 of Σ|terms|`, () => {
+      const r = new Prng(5), pool = addon!.createPool(1);
+      for (const [n, k, m] of shapes[kind]) {
+        const { w } = weights(r, kind, m, k);
+        const x = Float32Array.from({ length: n * k }, () => r.nextFloat() * 2 - 1), out = new Float32Array(n * m);
+        addon!.matmul(pool, KIND[kind], out, x, w as Uint8Array, n, k, m);
+        const ref = matmulQ8ActF64(kind, x, w as Uint8Array, n, k, m);
+        for (let e = 0; e < n * m; e++) {
+          expect(Math.abs(out[e]! - ref.value[e]!), `${kind} ${n}x${k}x${m} [${e}]`).toBeLessThanOrEqual(ref.abs[e]! * 1e-5 + 1e-30);
+        }
+      }
+    });
+  }
+
+  it("Q8_0/Q4_0 equal the exact JavaScript contract bit for bit (odd shapes, 1/2/3 threads, AVX2 and portable C)", () => {
+    const cases = q8ActCases(), threads = [1, 2, 3];
+    const want = threads.flatMap((t) => cases.map((c) => `${caseLabel(c)} threads=${t} ${digest(matmulQ8Act(c.kind, c.x, c.w, c.n, c.k, c.m))}`));
+    expect(runAddonCases(addon!, threads), addon!.features()).toEqual(want);
+    if (addon!.features() === "generic") return; // the portable path is the one just checked
+    const script = `
+      import { loadCpuNativeAddon } from "./plugins/backend/cpu-native/native-kernels.ts";
+      import { runAddonCases } from "./test/plugins/backend/cpu-native-q8act-cases.ts";
+      const a = loadCpuNativeAddon().addon;
+      console.log(JSON.stringify({ features: a.features(), lines: runAddonCases(a, [${threads.join(", ")}]) }));`;
+    const generic = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: ROOT, encoding: "utf8", env: { ...process.env, LLM_CPU_NATIVE_ISA: "generic" },
+    }));
+    expect(generic.features).toBe("generic");
+    expect(generic.lines).toEqual(want);
+  });
+
+  it("Q8_0/Q4_0 products equal the cpu backend's WebAssembly kernels bit for bit (the shared contract)", () => {
+    const wasm = createWasmKernels(2), native = createNativeKernels(2);
+    if ("reason" in native) throw new Error(native.reason);
+    try {
+      if (!wasm) return; // no WebAssembly SIMD here: nothing to compare with
+      for (const c of q8ActCases()) {
+        const which = c.kind === "q8_0" ? "matmulQ8_0" : "matmulQ4_0", a = new Float32Array(c.n * c.m), b = new Float32Array(c.n * c.m);
+        native.matmulPlaced(which, a, c.x, native.placeBytes(c.w)!, c.n, c.k, c.m);
+        wasm.matmulPlaced(which, b, c.x, wasm.placeBytes(c.w)!, c.n, c.k, c.m);
+        expect(digest(a), caseLabel(c)).toBe(digest(b));
+      }
+    } finally {
+      native.dispose();
+      wasm?.dispose();
+    }
+  });
 
   it("gives identical bits on 1, 2 and 3 threads, for any batch size (each row alone equals the batch)", () => {
     const r = new Prng(9);

@@ -3,6 +3,9 @@
  * and writes out.
  *   createPool(threads) -> pool handle (threads end when the handle is garbage-collected or destroyPool)
  *   matmul(pool, kind, out: Float32Array, x: Float32Array, w: TypedArray, n, k, m)
+ *     (kind Q8_0 / Q4_0: x quantized to Q8_0 rows first, integer block dot products; q8act.h)
+ *   attend(pool, mem: Uint8Array, tableAt, count, headDim, scale, parallel): paged attention over an
+ *     item table in wasm memory (attention.h), on the pool when parallel; headDim a multiple of 8
  *   features() -> "avx2 fma f16c" or "generic"; numProcs() -> online CPUs
  * Bad arguments throw a RangeError with the reason (never a crash). */
 #include <node_api.h>
@@ -11,8 +14,15 @@
 #include <unistd.h>
 #include "matmul.h"
 #include "pool.h"
+#include "q8act.h"
+#include "attention.h"
 
-typedef struct { pool *p; } pool_ref;
+/* A pool and the scratch its Q8_0/Q4_0 products quantize x into (grown as needed, reused across calls). */
+typedef struct {
+  pool *p;
+  void *qx;
+  size_t qx_cap;
+} pool_ref;
 
 /* AVX2 kernels when the CPU has them, unless LLM_CPU_NATIVE_ISA=generic (tests compare the two). */
 static int use_avx2(void) {
@@ -23,6 +33,19 @@ static int use_avx2(void) {
     cached = !(isa && isa[0] == 'g') && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
   }
   return cached;
+}
+
+static void matmul_task(const void *ctx, int j0, int j1) { matmul_tiled((const matmul_job *)ctx, j0, j1); }
+
+typedef struct {
+  void *dst;
+  const float *x;
+  int k, avx2;
+} quantize_job;
+
+static void quantize_task(const void *ctx, int i0, int i1) {
+  const quantize_job *q = (const quantize_job *)ctx;
+  (q->avx2 ? quantize_rows_q8_0_avx2 : quantize_rows_q8_0_generic)(q->dst, q->x, q->k, i0, i1);
 }
 
 static napi_value fail(napi_env env, const char *msg) {
@@ -60,6 +83,7 @@ static void pool_finalize(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
   pool_ref *r = (pool_ref *)data;
   pool_destroy(r->p);
+  free(r->qx);
   free(r);
 }
 
@@ -69,7 +93,7 @@ static napi_value create_pool(napi_env env, napi_callback_info info) {
   int32_t threads;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !get_i32(env, argv[0], &threads) || threads < 1 || threads > 1024)
     return fail(env, "createPool: threads must be an integer in 1..1024");
-  pool_ref *r = malloc(sizeof *r);
+  pool_ref *r = calloc(1, sizeof *r);
   if (!r || !(r->p = pool_create(threads))) { free(r); return fail(env, "createPool: cannot start threads"); }
   if (napi_create_external(env, r, pool_finalize, NULL, &ext) != napi_ok) { pool_destroy(r->p); free(r); return fail(env, "createPool: cannot create handle"); }
   return ext;
@@ -122,16 +146,70 @@ static napi_value matmul(napi_env env, napi_callback_info info) {
     return fail(env, msg);
   }
   if (n == 0) return NULL;
-  matmul_fn fn = (use_avx2() && matmul_avx2[kind]) ? matmul_avx2[kind] : matmul_generic[kind];
-  /* Chunks of columns (multiples of 4), about 4 per thread; small products stay on this thread. */
-  int threads = pool_threads(pr->p);
-  if ((long long)n * k * m < (1 << 17) || m < 32 || threads == 1) {
-    matmul_tiled(fn, (float *)out, (const float *)x, w, n, k, m, 0, m);
+  const int avx2 = use_avx2(), threads = pool_threads(pr->p);
+  /* Small products stay on this thread; larger ones go to the pool in chunks of about 4 per thread. */
+  const int parallel = (long long)n * k * m >= (1 << 17) && m >= 32 && threads > 1;
+  matmul_job job = { (avx2 && matmul_avx2[kind]) ? matmul_avx2[kind] : matmul_generic[kind], (float *)out, x, (size_t)k * 4, 0, w, n, k, m };
+  if (kind == KIND_Q8_0 || kind == KIND_Q4_0) {
+    /* x quantized once per call (row chunks over the pool when large) into scratch kept across
+     * calls; the products then take all rows in one block (the kernels stream x rows past a weight
+     * tile that stays in cache). */
+    const size_t need = (size_t)n * Q8_ROW_BYTES(k);
+    if (need > pr->qx_cap) {
+      void *grown = realloc(pr->qx, need);
+      if (!grown) return fail(env, "matmul: out of memory for the quantized activations");
+      pr->qx = grown;
+      pr->qx_cap = need;
+    }
+    const quantize_job q = { pr->qx, (const float *)x, k, avx2 };
+    const int rows = (int)(32768 / k) + 1;
+    if (parallel && n > rows) pool_run(pr->p, quantize_task, &q, n, rows);
+    else quantize_task(&q, 0, n);
+    job.x = pr->qx;
+    job.x_stride = Q8_ROW_BYTES(k);
+  } else {
+    int rows = 49152 / (4 * k);
+    job.block_rows = rows < 4 ? 4 : rows & ~3;
+  }
+  if (!parallel) {
+    matmul_tiled(&job, 0, m);
     return NULL;
   }
+  /* Column chunks are multiples of 8 (the Q8_0/Q4_0 kernels' tile width). */
   int chunk = (m + threads * 4 - 1) / (threads * 4);
-  chunk = chunk < 16 ? 16 : (chunk + 3) & ~3;
-  pool_run(pr->p, fn, (float *)out, (const float *)x, w, n, k, m, chunk);
+  chunk = chunk < 16 ? 16 : (chunk + 7) & ~7;
+  pool_run(pr->p, matmul_task, &job, m, chunk);
+  return NULL;
+}
+
+static void attend_task(const void *ctx, int i0, int i1) {
+  attend_job *job = (attend_job *)ctx;
+  (use_avx2() ? attend_items_avx2 : attend_items_generic)(job, i0, i1);
+}
+
+static napi_value attend(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  bool parallel = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7 || napi_get_value_bool(env, argv[6], &parallel) != napi_ok)
+    return fail(env, "attend: expected 7 arguments (pool, mem, tableAt, count, headDim, scale, parallel)");
+  pool_ref *pr = get_pool(env, argv[0]);
+  if (!pr) return fail(env, "attend: the first argument must be a pool from createPool()");
+  void *mem;
+  size_t mem_b;
+  int32_t table_at, count, head_dim;
+  double scale;
+  if (!get_array(env, argv[1], &mem, &mem_b)) return fail(env, "attend: mem must be a typed array over the kernels' memory");
+  if (!get_i32(env, argv[2], &table_at) || !get_i32(env, argv[3], &count) || !get_i32(env, argv[4], &head_dim) || napi_get_value_double(env, argv[5], &scale) != napi_ok)
+    return fail(env, "attend: tableAt, count and headDim must be integers and scale a number");
+  if (head_dim < 8 || head_dim % 8 || count < 0 || table_at < 0 || table_at % 4 || (size_t)table_at + (size_t)count * 24 > mem_b)
+    return fail(env, "attend: need headDim a positive multiple of 8 and a table of count items inside the memory");
+  if (count == 0) return NULL;
+  attend_job job = { (uint8_t *)mem, mem_b, (const int32_t *)((uint8_t *)mem + table_at), head_dim, (float)scale, 0 };
+  const int threads = pool_threads(pr->p);
+  if (parallel && threads > 1 && count >= 2 * threads) pool_run(pr->p, attend_task, &job, count, 1);
+  else attend_task(&job, 0, count);
+  if (job.error) return fail(env, "attend: an item's addresses fall outside the kernels' memory");
   return NULL;
 }
 
@@ -153,6 +231,7 @@ static napi_value max_threads(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     { "matmul", NULL, matmul, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "attend", NULL, attend, NULL, NULL, NULL, napi_enumerable, NULL },
     { "createPool", NULL, create_pool, NULL, NULL, NULL, napi_enumerable, NULL },
     { "destroyPool", NULL, destroy_pool, NULL, NULL, NULL, napi_enumerable, NULL },
     { "poolThreads", NULL, pool_size, NULL, NULL, NULL, napi_enumerable, NULL },

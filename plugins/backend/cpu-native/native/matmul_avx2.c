@@ -1,8 +1,10 @@
 /* AVX2 + FMA + F16C kernels (this file is compiled with -mavx2 -mfma -mf16c and only called
- * after a run-time CPU check). Same operation order as matmul_generic.c: identical bits. */
+ * after a run-time CPU check). Same operation order as matmul_generic.c: identical bits. Q8_0 and
+ * Q4_0 are in q8act_avx2.c. */
 #include <immintrin.h>
 #include <math.h>
 #include "matmul.h"
+#include "q8act.h"
 
 /* ((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)), as reduce8 in matmul_generic.c. */
 static inline float hsum(__m256 a) {
@@ -17,8 +19,8 @@ static inline float tail(float s, const float *x, const float *w, int k8, int k)
 }
 
 /* f32: 4 weight rows x 2 x rows per pass (8 accumulators); weights stream once per 2 rows. */
-static void f32_avx2(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
-  const float *w = (const float *)wv;
+static void f32_avx2(float *out, const void *xv, const void *wv, int n, int k, int m, int j0, int j1) {
+  const float *x = (const float *)xv, *w = (const float *)wv;
   const int k8 = k & ~7;
   int j = j0;
   for (; j + 4 <= j1; j += 4) {
@@ -64,98 +66,8 @@ static void f32_avx2(float *out, const float *x, const void *wv, int n, int k, i
   }
 }
 
-static inline __m256 widen8(__m128i bytes8) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(bytes8)); }
-
-/* One block's 32 weights as four f32x8 (q0: 0-7, q1: 8-15, q2: 16-23, q3: 24-31). */
-static inline void q8_block(const uint8_t *blk, __m256 q[4]) {
-  __m128i lo = _mm_loadu_si128((const __m128i *)(blk + 2)), hi = _mm_loadu_si128((const __m128i *)(blk + 18));
-  q[0] = widen8(lo); q[1] = widen8(_mm_srli_si128(lo, 8)); q[2] = widen8(hi); q[3] = widen8(_mm_srli_si128(hi, 8));
-}
-
-static inline void q4_block(const uint8_t *blk, __m256 q[4]) {
-  __m128i v = _mm_loadu_si128((const __m128i *)(blk + 2)), mask = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-  __m128i lo = _mm_sub_epi8(_mm_and_si128(v, mask), eight);
-  __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), mask), eight);
-  q[0] = widen8(lo); q[1] = widen8(_mm_srli_si128(lo, 8)); q[2] = widen8(hi); q[3] = widen8(_mm_srli_si128(hi, 8));
-}
-
-/* Block formats as f32 products over dequantized weights (w = d * q rounded to f32, as
- * dequantize() gives): four weight rows at a time are widened into a per-thread f32 tile and run
- * through f32_avx2, so a prefill or a batched step gets the f32 micro-kernel and every result equals
- * the f32 product over the dequantized matrix, whatever n (batch invariance). */
-static void deq_q8_0(float *dst, const uint8_t *w, int k, int j, int cols) {
-  const int nb = k / 32;
-  __m256 q[4];
-  for (int c = 0; c < cols; c++) {
-    const uint8_t *wr = w + (size_t)(j + c) * nb * 34;
-    float *o = dst + (size_t)c * k;
-    for (int b = 0; b < nb; b++) {
-      const uint8_t *blk = wr + (size_t)b * 34;
-      const __m256 d = _mm256_set1_ps(_cvtsh_ss((unsigned short)(blk[0] | (blk[1] << 8))));
-      q8_block(blk, q);
-      for (int s = 0; s < 4; s++) _mm256_storeu_ps(o + b * 32 + s * 8, _mm256_mul_ps(q[s], d));
-    }
-  }
-}
-
-static void deq_q4_0(float *dst, const uint8_t *w, int k, int j, int cols) {
-  const int nb = k / 32;
-  __m256 q[4];
-  for (int c = 0; c < cols; c++) {
-    const uint8_t *wr = w + (size_t)(j + c) * nb * 18;
-    float *o = dst + (size_t)c * k;
-    for (int b = 0; b < nb; b++) {
-      const uint8_t *blk = wr + (size_t)b * 18;
-      const __m256 d = _mm256_set1_ps(_cvtsh_ss((unsigned short)(blk[0] | (blk[1] << 8))));
-      q4_block(blk, q);
-      for (int s = 0; s < 4; s++) _mm256_storeu_ps(o + b * 32 + s * 8, _mm256_mul_ps(q[s], d));
-    }
-  }
-}
-
-/* One x row (decode): each block widened, scaled and multiplied in registers, with the same
- * operations per output as through the tile (the same bits). */
-#define FUSED_ROW(NAME, BYTES, WIDEN)                                                                   \
-  static void NAME(float *out, const float *x, const uint8_t *w, int k, int j0, int j1) {              \
-    const int nb = k / 32;                                                                             \
-    __m256 q[4];                                                                                       \
-    for (int j = j0; j < j1; j++) {                                                                    \
-      const uint8_t *wr = w + (size_t)j * nb * BYTES;                                                  \
-      __m256 a = _mm256_setzero_ps();                                                                  \
-      for (int b = 0; b < nb; b++) {                                                                   \
-        const uint8_t *blk = wr + (size_t)b * BYTES;                                                   \
-        const __m256 d = _mm256_set1_ps(_cvtsh_ss((unsigned short)(blk[0] | (blk[1] << 8))));      \
-        WIDEN(blk, q);                                                                                 \
-        const float *xb = x + (size_t)b * 32;                                                          \
-        for (int s = 0; s < 4; s++) a = _mm256_fmadd_ps(_mm256_loadu_ps(xb + s * 8), _mm256_mul_ps(q[s], d), a); \
-      }                                                                                                \
-      out[j] = hsum(a);                                                                                \
-    }                                                                                                  \
-  }
-FUSED_ROW(q8_0_row, 34, q8_block)
-FUSED_ROW(q4_0_row, 18, q4_block)
-
-static void q8_0_avx2(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
-  if (n == 1) { q8_0_row(out, x, (const uint8_t *)wv, k, j0, j1); return; }
-  float *tile = tile_scratch((size_t)4 * k);
-  for (int j = j0; j < j1; j += 4) {
-    const int cols = j1 - j < 4 ? j1 - j : 4;
-    deq_q8_0(tile, (const uint8_t *)wv, k, j, cols);
-    f32_avx2(out + j, x, tile, n, k, m, 0, cols);
-  }
-}
-
-static void q4_0_avx2(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
-  if (n == 1) { q4_0_row(out, x, (const uint8_t *)wv, k, j0, j1); return; }
-  float *tile = tile_scratch((size_t)4 * k);
-  for (int j = j0; j < j1; j += 4) {
-    const int cols = j1 - j < 4 ? j1 - j : 4;
-    deq_q4_0(tile, (const uint8_t *)wv, k, j, cols);
-    f32_avx2(out + j, x, tile, n, k, m, 0, cols);
-  }
-}
-
-static void f16_avx2(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
+static void f16_avx2(float *out, const void *xv, const void *wv, int n, int k, int m, int j0, int j1) {
+  const float *x = (const float *)xv;
   const uint16_t *w = (const uint16_t *)wv;
   const int k8 = k & ~7;
   for (int j = j0; j < j1; j++) {
@@ -181,4 +93,4 @@ static void f16_avx2(float *out, const float *x, const void *wv, int n, int k, i
   }
 }
 
-const matmul_fn matmul_avx2[NUM_KINDS] = { f32_avx2, q8_0_avx2, q4_0_avx2, f16_avx2 };
+const matmul_fn matmul_avx2[NUM_KINDS] = { f32_avx2, q8_0_q8act_avx2, q4_0_q8act_avx2, f16_avx2 };

@@ -1,9 +1,11 @@
 /* Portable kernels: the same operations in the same order as the SIMD ones (8 lanes of fused
- * multiply-adds, pairwise reduction, fused tail), so every CPU computes identical bits. */
+ * multiply-adds, pairwise reduction, fused tail), so every CPU computes identical bits. Q8_0 and
+ * Q4_0 are in q8act_generic.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "matmul.h"
+#include "q8act.h"
 
 float f16_to_f32(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
@@ -21,8 +23,8 @@ static float reduce8(const float a[8]) {
   return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
 }
 
-static void f32_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
-  const float *w = (const float *)wv;
+static void f32_generic(float *out, const void *xv, const void *wv, int n, int k, int m, int j0, int j1) {
+  const float *x = (const float *)xv, *w = (const float *)wv;
   int k8 = k & ~7;
   for (int j = j0; j < j1; j++) {
     const float *wr = w + (size_t)j * k;
@@ -50,45 +52,8 @@ float *tile_scratch(size_t floats) {
   return buf;
 }
 
-/* Q8_0 (34-byte blocks: f16 d, 32 int8) and Q4_0 (18-byte blocks: f16 d, 16 bytes of nibbles, low
- * nibbles weights 0..15, high 16..31, w = d * (q - 8)): four rows at a time dequantized to f32
- * (w = d * q rounded to f32) into a per-thread tile, then the f32 kernel, as matmul_avx2.c does. */
-static void deq_rows(float *dst, const uint8_t *w, int k, int j, int cols, int q4) {
-  const int nb = k / 32, bs = q4 ? 18 : 34;
-  for (int c = 0; c < cols; c++) {
-    const uint8_t *wr = w + (size_t)(j + c) * nb * bs;
-    float *o = dst + (size_t)c * k;
-    for (int b = 0; b < nb; b++) {
-      const uint8_t *blk = wr + (size_t)b * bs;
-      const float d = f16_to_f32((uint16_t)(blk[0] | (blk[1] << 8)));
-      for (int p = 0; p < 32; p++) {
-        float q = q4 ? (float)(p < 16 ? (blk[2 + p] & 15) - 8 : (blk[2 + p - 16] >> 4) - 8) : (float)((const int8_t *)(blk + 2))[p];
-        o[b * 32 + p] = d * q;
-      }
-    }
-  }
-}
-
-static void f32_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1);
-
-static void block_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1, int q4) {
-  float *tile = tile_scratch((size_t)4 * k);
-  for (int j = j0; j < j1; j += 4) {
-    const int cols = j1 - j < 4 ? j1 - j : 4;
-    deq_rows(tile, (const uint8_t *)wv, k, j, cols, q4);
-    f32_generic(out + j, x, tile, n, k, m, 0, cols);
-  }
-}
-
-static void q8_0_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
-  block_generic(out, x, wv, n, k, m, j0, j1, 0);
-}
-
-static void q4_0_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
-  block_generic(out, x, wv, n, k, m, j0, j1, 1);
-}
-
-static void f16_generic(float *out, const float *x, const void *wv, int n, int k, int m, int j0, int j1) {
+static void f16_generic(float *out, const void *xv, const void *wv, int n, int k, int m, int j0, int j1) {
+  const float *x = (const float *)xv;
   const uint16_t *w = (const uint16_t *)wv;
   int k8 = k & ~7;
   for (int j = j0; j < j1; j++) {
@@ -105,13 +70,12 @@ static void f16_generic(float *out, const float *x, const void *wv, int n, int k
   }
 }
 
-const matmul_fn matmul_generic[NUM_KINDS] = { f32_generic, q8_0_generic, q4_0_generic, f16_generic };
+const matmul_fn matmul_generic[NUM_KINDS] = { f32_generic, q8_0_q8act_generic, q4_0_q8act_generic, f16_generic };
 
-void matmul_tiled(matmul_fn fn, float *out, const float *x, const void *w, int n, int k, int m, int j0, int j1) {
-  int rows = 49152 / (4 * k);
-  rows = rows < 4 ? 4 : rows & ~3;
-  for (int i0 = 0; i0 < n; i0 += rows) {
-    int r = n - i0 < rows ? n - i0 : rows;
-    fn(out + (size_t)i0 * m, x + (size_t)i0 * k, w, r, k, m, j0, j1);
+void matmul_tiled(const matmul_job *job, int j0, int j1) {
+  const int rows = job->block_rows > 0 ? job->block_rows : job->n;
+  for (int i0 = 0; i0 < job->n; i0 += rows) {
+    const int r = job->n - i0 < rows ? job->n - i0 : rows;
+    job->fn(job->out + (size_t)i0 * job->m, (const uint8_t *)job->x + (size_t)i0 * job->x_stride, job->w, r, job->k, job->m, j0, j1);
   }
 }

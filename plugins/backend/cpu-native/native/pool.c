@@ -16,11 +16,9 @@ struct pool {
   pthread_t *tids;
   pthread_mutex_t mu;
   pthread_cond_t wake, done_cv;
-  matmul_fn fn;
-  float *out;
-  const float *x;
-  const void *w;
-  int n, k, m, chunk;
+  pool_task task;
+  const void *ctx;
+  int total, chunk;
   atomic_int gen, next, done, stop, base, chunks;
   int next_base;
 };
@@ -33,8 +31,8 @@ static int work(pool *p) {
     int chunks = atomic_load(&p->chunks);
     int c = (int)((unsigned)claim - (unsigned)atomic_load(&p->base));
     if (c < 0 || c >= chunks) return ran;
-    int j0 = c * p->chunk, j1 = j0 + p->chunk < p->m ? j0 + p->chunk : p->m;
-    matmul_tiled(p->fn, p->out, p->x, p->w, p->n, p->k, p->m, j0, j1);
+    int c0 = c * p->chunk, c1 = c0 + p->chunk < p->total ? c0 + p->chunk : p->total;
+    p->task(p->ctx, c0, c1);
     ran++;
     if (atomic_fetch_add(&p->done, 1) + 1 == chunks) {
       pthread_mutex_lock(&p->mu);
@@ -90,14 +88,16 @@ void pool_destroy(pool *p) {
   free(p);
 }
 
-void pool_run(pool *p, matmul_fn fn, float *out, const float *x, const void *w, int n, int k, int m, int chunk) {
-  int chunks = (m + chunk - 1) / chunk;
-  if (p->threads == 1 || chunks == 1) {
-    matmul_tiled(fn, out, x, w, n, k, m, 0, m);
+void pool_run(pool *p, pool_task task, const void *ctx, int total, int chunk) {
+  int chunks = (total + chunk - 1) / chunk;
+  if (p->threads == 1 || chunks <= 1) {
+    task(ctx, 0, total);
     return;
   }
-  p->fn = fn; p->out = out; p->x = x; p->w = w;
-  p->n = n; p->k = k; p->m = m; p->chunk = chunk;
+  p->task = task;
+  p->ctx = ctx;
+  p->total = total;
+  p->chunk = chunk;
   int base = p->next_base;
   p->next_base = (int)((unsigned)base + (unsigned)chunks + (unsigned)p->threads + 1u);
   atomic_store(&p->done, 0);
