@@ -165,14 +165,15 @@ export class PagedAttentionCpu implements AttentionImpl {
     for (let r = 0; r < b.numReqs; r++) {
       const tableOff = r * b.maxBlocksPerReq, seqLen = b.seqLens[r]!;
       for (let p = 0; p < seqLen; p++) offs[base + p] = (b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
-      for (let t = b.queryStartLoc[r]!; t < b.queryStartLoc[r + 1]!; t++) {
-        const pos = b.positions[t]!;
-        const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
-        const len = pos + 1 - start, at = offsAt + (base + start) * 4;
-        keys += len * numHeads;
-        for (let h = 0; h < numHeads; h++) {
+      // Head-major within a request: consecutive items read the same keys (cpu-native tiles them).
+      for (let h = 0; h < numHeads; h++) {
+        const kvo = ((h / group) | 0) * headDim;
+        for (let t = b.queryStartLoc[r]!; t < b.queryStartLoc[r + 1]!; t++) {
+          const pos = b.positions[t]!;
+          const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
+          const len = pos + 1 - start, at = offsAt + (base + start) * 4;
+          keys += len;
           const qo = (t * numHeads + h) * headDim;
-          const kvo = ((h / group) | 0) * headDim;
           if (simd) {
             table[n] = oAt + qo * 4; table[n + 1] = qAt + qo * 4; table[n + 2] = kAt + kvo * 4; table[n + 3] = vAt + kvo * 4;
             table[n + 4] = at; table[n + 5] = len;

@@ -207,7 +207,8 @@ static napi_value attend(napi_env env, napi_callback_info info) {
   if (count == 0) return NULL;
   attend_job job = { (uint8_t *)mem, mem_b, (const int32_t *)((uint8_t *)mem + table_at), head_dim, (float)scale, 0 };
   const int threads = pool_threads(pr->p);
-  if (parallel && threads > 1 && count >= 2 * threads) pool_run(pr->p, attend_task, &job, count, 1);
+  /* Chunks of 4 items: the AVX2 kernel runs a chunk's items that share keys as one tile. */
+  if (parallel && threads > 1 && count >= 8 * threads) pool_run(pr->p, attend_task, &job, count, 4);
   else attend_task(&job, 0, count);
   if (job.error) return fail(env, "attend: an item's addresses fall outside the kernels' memory");
   return NULL;
