@@ -7,6 +7,7 @@
  */
 import { matmulF32 } from "../plugins/backend/cpu/kernels.ts";
 import { matmulF16, matmulQ4_0, matmulQ8_0 } from "../plugins/quant/gguf/cpu-kernels.ts";
+import { q8Activations, quantizeRowsQ8_0, type Q8Activations } from "../plugins/quant/gguf/q8-activation.ts";
 import { blockScratch, matmulBlocks } from "../plugins/quant/gguf/block-kernels.ts";
 import { matmulInt8, matmulInt8Dynamic } from "../plugins/quant/int8/cpu-kernels.ts";
 import { matmulInt4 } from "../plugins/quant/int4/cpu-kernels.ts";
@@ -53,9 +54,12 @@ function ggml(type: GGMLType, block: number, kernel: KernelName): Bench {
     make(k) {
       const bytes = encodeGgml(type, randArray(m * k, 0.1));
       let js: Js;
-      if (type === GGMLType.Q8_0) js = (out, x, n) => matmulQ8_0(out, x, bytes, n, k, m);
+      if (type === GGMLType.Q8_0 || type === GGMLType.Q4_0) {
+        const kernel = type === GGMLType.Q8_0 ? matmulQ8_0 : matmulQ4_0;
+        let act: Q8Activations | undefined;
+        js = (out, x, n) => { act = q8Activations(n, k, act); quantizeRowsQ8_0(x, act); kernel(out, act, bytes, m); };
+      }
       else if (type === GGMLType.F16) { const h = new Uint16Array(bytes.slice().buffer); js = (out, x, n) => matmulF16(out, x, h, n, k, m); }
-      else if (type === GGMLType.Q4_0) { let xs = new Float64Array(0); js = (out, x, n) => { if (xs.length < (n * k) / 32) xs = new Float64Array((n * k) / 32); matmulQ4_0(out, x, bytes, n, k, m, xs); }; }
       else { const codec = BLOCK_CODECS.get(type)!; js = (out, x, n) => matmulBlocks(out, x, bytes, n, k, m, codec, blockScratch(codec, n)); }
       return { js, kernel, bytes };
     },

@@ -38,7 +38,8 @@ describe("Llama forward on stories260K against run.c goldens", () => {
       const { ids, logits } = await m.greedy(g.prompt_ids, 8);
       let maxDiff = 0;
       for (let i = 0; i < logits[0]!.length; i++) maxDiff = Math.max(maxDiff, Math.abs(logits[0]![i]! - base.logits[0]![i]!));
-      expect(maxDiff, file).toBeLessThan(file.includes("f16") ? 0.05 : 0.2);
+      // q8_0 in place (gguf) also quantizes activations to Q8_0, as llama.cpp does: 0.23 measured; widened to f32: < 0.2.
+      expect(maxDiff, file).toBeLessThan(file.includes("f16") ? 0.05 : quant ? 0.3 : 0.2);
       expect(ids.slice(0, 8), file).toEqual(base.ids.slice(0, 8));
     }
   });

@@ -2,7 +2,9 @@
  * WebAssembly SIMD128 matrix products (wasm/kernels.wasm, built from wasm/kernels.ts by
  * scripts/build-wasm.sh). Each instance owns one shared WebAssembly.Memory: weights are placed
  * in it once and stay there (views into shared memory survive memory.grow); activations and
- * outputs are copied through a scratch region per call. Products large enough to pay for it are
+ * outputs are copied through a scratch region per call. Q8_0 and Q4_0 products first quantize the
+ * activations to Q8_0 on the calling thread, into that scratch region (wasm/q8act.ts): every
+ * thread then reads the same int8 rows. Products large enough to pay for it are
  * split by output columns over a persistent pool of worker threads sharing that memory
  * (thread-pool.ts), started on first use. The plain-JS kernels stay the fallback where
  * WebAssembly SIMD is unavailable.
@@ -64,6 +66,17 @@ export interface OpsKernels {
   dexp(x: number): number;
 }
 
+/**
+ * Kernels whose x is the Q8_0-quantized activation buffer of wasm/q8act.ts (quantizeQ8_0Rows),
+ * written by call() from the f32 rows: the "q8 activations" contract shared with cpu-native.
+ */
+const Q8_ACTIVATION_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(["matmulQ8_0", "matmulQ4_0"]);
+
+/** Bytes of that buffer for n rows of k (k % 32 == 0): per 4-row group and block, 4 × 32 int16 codes and 4 f32 scales. */
+export function q8ActivationBytes(n: number, k: number): number {
+  return Math.ceil(n / 4) * (k / 32) * 272;
+}
+
 /** Multiply-adds below which a product runs on the calling thread alone (waking the pool costs ~10-30 µs). */
 const PARALLEL_MIN_MACS = 1 << 18;
 
@@ -71,6 +84,7 @@ const PARALLEL_MIN_MACS = 1 << 18;
 export class WasmKernels {
   protected readonly memory: WebAssembly.Memory;
   private readonly fn: Record<KernelName, KernelFn>;
+  private readonly quantizeQ8_0Rows: (dst: number, src: number, n: number, k: number) => void;
   private pool: WasmThreadPool | null = null;
   private opsKernels: OpsKernels | null | undefined = undefined;
   private opsModule: WebAssembly.Module | null = null;
@@ -86,7 +100,9 @@ export class WasmKernels {
     const threads = numThreads;
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
     this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-    this.fn = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as Record<KernelName, KernelFn>;
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
+    this.fn = exports as unknown as Record<KernelName, KernelFn>;
+    this.quantizeQ8_0Rows = exports.quantizeQ8_0Rows as (dst: number, src: number, n: number, k: number) => void;
     this.refresh();
   }
 
@@ -166,6 +182,14 @@ export class WasmKernels {
     if (outAt < 0) outAt = scratch + Math.ceil((n * k * 4) / 64) * 64;
     this.ensure(Math.max(xAt + n * k * 4, outAt + n * m * 4));
     if (xAt === scratch) this.heap.set(x.subarray(0, n * k), xAt >> 2);
+    if (Q8_ACTIVATION_KERNELS.has(which)) {
+      // x quantized to Q8_0 once, on this thread, into scratch after x and out: every thread reads the same bits.
+      if (k % 32 !== 0) throw new RangeError(`${which}: row length k = ${k} must be a multiple of 32`);
+      const qAt = scratch + Math.ceil((n * k * 4) / 64) * 64 + Math.ceil((n * m * 4) / 64) * 64;
+      this.ensure(qAt + q8ActivationBytes(n, k));
+      this.quantizeQ8_0Rows(qAt, xAt, n, k);
+      xAt = qAt;
+    }
     const fn = this.fn[which];
     if (this.threads > 1 && n * k * m >= PARALLEL_MIN_MACS && m >= 8 * this.threads) {
       this.pool ??= this.startPool();
@@ -236,7 +260,11 @@ export class WasmKernels {
     this.call("matmulF32", out, x, wAt, n, k, m);
   }
 
-  /** out[n*m] = x[n*k] · W^T for W in Q8_0 blocks (k % 32 == 0); w must come from placeBytes. */
+  /**
+   * out[n*m] = x[n*k] · W^T for W in Q8_0 blocks (k % 32 == 0); w must come from placeBytes. x is
+   * quantized to Q8_0 per 32-value block first (int8 activations, integer block dots: llama.cpp's
+   * ggml_vec_dot_q8_0_q8_0 with a fixed f32 accumulation order; see wasm/q8act.ts).
+   */
   matmulQ8_0(out: Float32Array, x: Float32Array, w: Uint8Array, n: number, k: number, m: number): void {
     const wAt = this.addressOf(w);
     if (wAt < 0 || k % 32 !== 0) throw new Error("matmulQ8_0: weights are not resident in this wasm memory, or k % 32 != 0");

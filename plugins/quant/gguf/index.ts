@@ -5,6 +5,7 @@ import { ggmlTypeName } from "../../../src/loader/gguf/ggml-types.ts";
 import { BLOCK_CODECS } from "../../../src/quant/ggml/decode.ts";
 import { f32 } from "../../backend/cpu/tensor.ts";
 import { matmulF16, matmulQ4_0, matmulQ8_0, wasmGgufMatmul } from "./cpu-kernels.ts";
+import { q8Activations, quantizeRowsQ8_0, type Q8Activations } from "./q8-activation.ts";
 import { blockScratch, matmulBlocks, type BlockScratch } from "./block-kernels.ts";
 import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
 import { createGgufLinearWebGpu, ggufWebGpuProblems } from "./webgpu.ts";
@@ -40,19 +41,17 @@ export const ggufQuantPlugin: QuantPlugin = {
     // WebAssembly SIMD128 on the cpu backend: the weights are copied once, as stored, into its wasm memory.
     const simd = wasmGgufMatmul(backend, tensor.type, tensor.data, k, m);
     if (simd) return { ...base, weightBytes: tensor.data.byteLength, apply: (x, out, n) => simd(f32(out), f32(x), n) };
-    if (tensor.type === GGMLType.Q8_0) {
-      const bytes = tensor.data; // used in place: a view into the loaded file
-      return { ...base, weightBytes: bytes.byteLength, apply: (x, out, n) => matmulQ8_0(f32(out), f32(x), bytes, n, k, m) };
-    }
-    if (tensor.type === GGMLType.Q4_0 && k % 32 === 0) {
-      const bytes = tensor.data;
-      let xsum = new Float64Array(0);
+    if ((tensor.type === GGMLType.Q8_0 || tensor.type === GGMLType.Q4_0) && k % 32 === 0) {
+      // Activations quantized to Q8_0 per call (the contract the wasm and native kernels follow too).
+      const bytes = tensor.data, kernel = tensor.type === GGMLType.Q8_0 ? matmulQ8_0 : matmulQ4_0; // used in place: a view into the loaded file
+      let act: Q8Activations | undefined;
       return {
         ...base,
         weightBytes: bytes.byteLength,
         apply(x, out, n) {
-          if (xsum.length < (n * k) / 32) xsum = new Float64Array((n * k) / 32);
-          matmulQ4_0(f32(out), f32(x), bytes, n, k, m, xsum);
+          act = q8Activations(n, k, act);
+          quantizeRowsQ8_0(f32(x), act);
+          kernel(f32(out), act, bytes, m);
         },
       };
     }

@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import type { KernelName, WasmKernels } from "../../../plugins/backend/cpu/wasm-kernels.ts";
 import { code8Layout, int4Layout, int8ActivationBuffer } from "../../../plugins/backend/cpu/wasm/layouts.ts";
-import { matmulF16, matmulQ4_0 } from "../../../plugins/quant/gguf/cpu-kernels.ts";
+import { matmulF16, matmulQ4_0, matmulQ8_0 } from "../../../plugins/quant/gguf/cpu-kernels.ts";
+import { q8Activations, quantizeRowsQ8_0 } from "../../../plugins/quant/gguf/q8-activation.ts";
 import { blockScratch, matmulBlocks } from "../../../plugins/quant/gguf/block-kernels.ts";
 import { matmulInt8 } from "../../../plugins/quant/int8/cpu-kernels.ts";
 import { matmulInt4 } from "../../../plugins/quant/int4/cpu-kernels.ts";
@@ -35,12 +36,18 @@ export interface DtypeSpec {
   kernel: KernelName;
   /** k must be a multiple of this. */
   block: number;
+  /**
+   * The kernel quantizes the activations to Q8_0 first (Q4_0: the q8-activation contract), so it
+   * matches the JS kernel bit for bit, and the f64 product of the unquantized x only within the
+   * activations' quantization error.
+   */
+  q8Activations?: boolean;
   make: (r: Prng, m: number, k: number) => WeightCase;
 }
 
 function ggml(type: GGMLType, kernel: KernelName, block: number, name: string): DtypeSpec {
   return {
-    name, kernel, block,
+    name, kernel, block, q8Activations: type === GGMLType.Q8_0 || type === GGMLType.Q4_0,
     make(r, m, k) {
       const bytes = encodeGgml(type, rand(r, m * k, 0.5));
       const deq = Float64Array.from(type === GGMLType.F16 ? Array.from({ length: m * k }, (_, i) => f16ToF32(bytes[2 * i]! | (bytes[2 * i + 1]! << 8))) : dequantizeBlocks(type, bytes, m * k));
@@ -48,8 +55,9 @@ function ggml(type: GGMLType, kernel: KernelName, block: number, name: string): 
       if (type === GGMLType.F16) {
         const h = new Uint16Array(bytes.slice().buffer);
         js = (out, x, n) => matmulF16(out, x, h, n, k, m);
-      } else if (type === GGMLType.Q4_0) {
-        js = (out, x, n) => matmulQ4_0(out, x, bytes, n, k, m, new Float64Array((n * k) / 32));
+      } else if (type === GGMLType.Q8_0 || type === GGMLType.Q4_0) {
+        const kernel = type === GGMLType.Q8_0 ? matmulQ8_0 : matmulQ4_0;
+        js = (out, x, n) => { const act = q8Activations(n, k); quantizeRowsQ8_0(x, act); kernel(out, act, bytes, m); };
       } else {
         const codec = BLOCK_CODECS.get(type)!;
         js = (out, x, n) => matmulBlocks(out, x, bytes, n, k, m, codec, blockScratch(codec, n));
@@ -125,6 +133,7 @@ function fp8(format: Fp8Format): DtypeSpec {
 export const DTYPES: readonly DtypeSpec[] = [
   ggml(GGMLType.F16, "matmulF16", 1, "f16"),
   bf16,
+  ggml(GGMLType.Q8_0, "matmulQ8_0", 32, "q8_0"),
   ggml(GGMLType.Q4_0, "matmulQ4_0", 32, "q4_0"),
   ggml(GGMLType.Q4_K, "matmulQ4_K", 256, "q4_k"),
   ggml(GGMLType.Q6_K, "matmulQ6_K", 256, "q6_k"),

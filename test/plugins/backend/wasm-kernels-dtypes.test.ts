@@ -17,12 +17,20 @@ const ROOT = new URL("../../../", import.meta.url).pathname;
  * |out - Σ x w| (Σ in f64 over the f64 weights) <= (k + 64) 2^-23 Σ |x w|: f32 accumulation of k
  * products in four lanes, plus one rounding per 32-weight block scale and the final scale.
  */
-function checkAgainstF64(out: Float32Array, x: Float32Array, w: Float64Array, n: number, k: number, m: number, tag: string): void {
+function checkAgainstF64(out: Float32Array, x: Float32Array, w: Float64Array, n: number, k: number, m: number, tag: string, q8Activations = false): void {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {
-      let s = 0, abs = 0;
+      let s = 0, abs = 0, quant = 0;
       for (let p = 0; p < k; p++) { s += x[i * k + p]! * w[j * k + p]!; abs += Math.abs(x[i * k + p]! * w[j * k + p]!); }
-      expect(Math.abs(out[i * m + j]! - s), `${tag} ${n}x${k}x${m} [${i},${j}]`).toBeLessThanOrEqual(abs * (k + 64) * 2 ** -23 + 1e-30);
+      if (q8Activations) {
+        // x quantized per 32-block with step d = amax / 127: |x - dx q| <= d / 2 + 127 |dx - d| <= 0.57 d.
+        for (let p0 = 0; p0 < k; p0 += 32) {
+          let amax = 0, wabs = 0;
+          for (let p = p0; p < p0 + 32; p++) { amax = Math.max(amax, Math.abs(x[i * k + p]!)); wabs += Math.abs(w[j * k + p]!); }
+          quant += 0.6 * (amax / 127) * wabs;
+        }
+      }
+      expect(Math.abs(out[i * m + j]! - s), `${tag} ${n}x${k}x${m} [${i},${j}]`).toBeLessThanOrEqual(abs * (k + 64) * 2 ** -23 + quant + 1e-30);
     }
   }
 }
@@ -33,16 +41,17 @@ const NM = [[1, 1], [2, 3], [3, 5], [5, 9], [4, 17]] as const;
 
 describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels of every weight dtype", () => {
   for (const d of DTYPES) {
-    it(`${d.name} (${d.kernel}): f64 reference on odd shapes, JS kernel agreement, batched bits = single-row bits`, () => {
+    it(`${d.name} (${d.kernel}): f64 reference on odd shapes, JS kernel agreement${d.q8Activations ? " (bit for bit: q8 activations)" : ""}, batched bits = single-row bits`, () => {
       const r = new Prng(21 + d.name.length), K = createWasmKernels()!;
       for (const k of ks(d)) {
         for (const [n, m] of NM) {
           const c = d.make(r, m, k), w = K.placeBytes(c.bytes)!, x = rand(r, n * k), out = new Float32Array(n * m);
           K.matmulPlaced(d.kernel, out, x, w, n, k, m);
-          checkAgainstF64(out, x, c.deq, n, k, m, d.name);
+          checkAgainstF64(out, x, c.deq, n, k, m, d.name, d.q8Activations);
           const js = new Float32Array(n * m);
           c.js(js, x, n);
-          for (let i = 0; i < n * m; i++) {
+          if (d.q8Activations) expect(Array.from(out), `${d.name} vs JS ${n}x${k}x${m}: the same bits`).toEqual(Array.from(js));
+          else for (let i = 0; i < n * m; i++) {
             let abs = 0;
             for (let p = 0; p < k; p++) abs += Math.abs(x[Math.floor(i / m) * k + p]! * c.deq[(i % m) * k + p]!);
             expect(Math.abs(out[i]! - js[i]!), `${d.name} vs JS ${n}x${k}x${m} [${i}]`).toBeLessThanOrEqual(abs * 2 * (k + 64) * 2 ** -23 + 1e-30);
@@ -174,7 +183,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels of every weight dtyp
 });
 
 const EXPECTED_DIGESTS = {
-  "f16": "96112321d7564629", "bf16": "910e86e96827e4d2", "q4_0": "bb6b0412c31035c9", "q4_k": "5b4152857d863529",
+  "f16": "96112321d7564629", "bf16": "910e86e96827e4d2", "q8_0": "8ac8d3f217cc2321", "q4_0": "604b72a1d73071d3", "q4_k": "5b4152857d863529",
   "q6_k": "a862d54fdcf8215e", "int8": "ab312ef38862e537", "int4-g32": "5c83e82604b0020e", "int4-g64": "73cb8ce7acb811f5",
   "int4-g128": "7d237734ab566b59", "fp8-e4m3": "ae7853d0689ac672", "fp8-e5m2": "f591809c78b22ab9", "int8-dynamic": "7b9d78e84545d68c",
 };

@@ -5,6 +5,7 @@ import { GGMLType } from "../../../src/loader/types.ts";
 import { dequantize } from "../../../src/loader/gguf/dequantize.ts";
 import { ggufQuantPlugin } from "../../../plugins/quant/gguf/index.ts";
 import { bytesTensor, cpuBackend, matmulF64, maxRelDiff, ODD_SHAPES, randomMatrix, runLinear } from "./helpers.ts";
+import { matmulQ8ActF64 } from "../backend/q8-activation-reference.ts";
 
 const F16_ONE = 0x3c00, F16_HALF = 0x3800, F16_QUARTER = 0x3400;
 
@@ -111,7 +112,14 @@ describe("gguf plugin: products computed on the blocks", () => {
         const bytes = encodeGgml(type, randomMatrix(m * k, 50 + m));
         const x = randomMatrix(n * k, 60 + n);
         const { out, method } = await runLinear(ggufQuantPlugin, bytesTensor("blk.0.attn_q.weight", type, bytes, k, m), x, n);
-        expect(maxRelDiff(out, matmulF64(x, dequantizeBlocks(type, bytes, m * k), n, k, m))).toBeLessThan(1e-6);
+        if (type === GGMLType.Q8_0 || type === GGMLType.Q4_0) {
+          // Activations quantized to Q8_0 first: the f64 product of those same quantized rows.
+          expect(maxRelDiff(out, matmulQ8ActF64(type === GGMLType.Q8_0 ? "q8_0" : "q4_0", x, bytes, n, k, m).value)).toBeLessThan(1e-6);
+          // and within the activations' quantization error (0.038 measured: 1% of x are 6-sigma outliers) of the unquantized x.
+          expect(maxRelDiff(out, matmulF64(x, dequantizeBlocks(type, bytes, m * k), n, k, m))).toBeLessThan(0.06);
+        } else {
+          expect(maxRelDiff(out, matmulF64(x, dequantizeBlocks(type, bytes, m * k), n, k, m))).toBeLessThan(1e-6);
+        }
         expect(method.weightBytes).toBe(bytes.byteLength);
       }
     });

@@ -47,8 +47,9 @@ describe.skipIf(!wasmSimdAvailable())("quant plugins on the cpu backend: WebAsse
     ["int8 output head (head: int8)", makeInt8Plugin({ dynamic: false, head: "int8", name: "int8-h" }), f32Tensor("output.weight", w, k, m), 1e-5],
     ["gguf F16", ggufQuantPlugin, bytesTensor("blk.0.attn_q.weight", GGMLType.F16, encodeGgml(GGMLType.F16, w), k, m), 1e-5],
     ["gguf BF16", ggufQuantPlugin, bf16Tensor("blk.0.attn_q.weight", w, k, m), 1e-5],
-    ["gguf Q8_0", ggufQuantPlugin, bytesTensor("blk.0.attn_q.weight", GGMLType.Q8_0, encodeGgml(GGMLType.Q8_0, w), k, m), 1e-5],
-    ["gguf Q4_0", ggufQuantPlugin, bytesTensor("blk.0.attn_q.weight", GGMLType.Q4_0, encodeGgml(GGMLType.Q4_0, w), k, m), 1e-5],
+    // Q8_0 and Q4_0: activations quantized to Q8_0, integer block dots, a pinned f32 order: the same bits.
+    ["gguf Q8_0", ggufQuantPlugin, bytesTensor("blk.0.attn_q.weight", GGMLType.Q8_0, encodeGgml(GGMLType.Q8_0, w), k, m), 0],
+    ["gguf Q4_0", ggufQuantPlugin, bytesTensor("blk.0.attn_q.weight", GGMLType.Q4_0, encodeGgml(GGMLType.Q4_0, w), k, m), 0],
     ["gguf Q4_K", ggufQuantPlugin, bytesTensor("blk.0.attn_q.weight", GGMLType.Q4_K, encodeGgml(GGMLType.Q4_K, w), k, m), 1e-5],
     ["gguf Q6_K", ggufQuantPlugin, bytesTensor("blk.0.attn_q.weight", GGMLType.Q6_K, encodeGgml(GGMLType.Q6_K, w), k, m), 1e-5],
   ];

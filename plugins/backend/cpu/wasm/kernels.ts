@@ -8,19 +8,23 @@
 // 32-weight block, scaled by the block's scale unless the decoded weights carry it, added to four
 // lanes), reduced as (l0 + l1) + (l2 + l3), then the tail p ≥ k & ~3 is added one element at a
 // time (times the row scale for per-channel formats). No fused multiply-add is used. Each weight
-// block is decoded once per pass and used for up to 4 x rows (2 for f32 and Q8_0).
+// block is decoded once per pass and used for up to 4 x rows (2 for f32). Q8_0 and Q4_0 weights
+// multiply activations quantized to Q8_0 once per call instead (q8act.ts: int32 block dots, the
+// f32 accumulation order of the shared contract).
 //
-// Files: common.ts (shared helpers), half.ts (F16, BF16), q4.ts (Q4_0, int4 groups), kquants.ts
+// Files: common.ts (shared helpers), half.ts (F16, BF16), q4.ts (int4 groups), q8act.ts (Q8_0 and
+// Q4_0 × q8 activations, and the activation quantizer quantizeQ8_0Rows), kquants.ts
 // (Q4_K, Q6_K), int8.ts (int8 and fp8 per-channel, int8 × int8 dynamic). Weight layouts beyond
 // the GGUF blocks are written by layouts.ts (TypeScript, host side).
 
 // @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
 
-import { blockDot, f16, hsum, q8hi, q8hi2, q8lo, q8lo2 } from "./common";
+import { hsum } from "./common";
 
 // The other weight formats, one file per family (all exported from this module).
 export { matmulF16, matmulBF16 } from "./half";
-export { matmulQ4_0, matmulInt4 } from "./q4";
+export { matmulInt4 } from "./q4";
+export { matmulQ8_0, matmulQ4_0, quantizeQ8_0Rows } from "./q8act";
 export { matmulQ4_K, matmulQ6_K } from "./kquants";
 export { matmulCode8, matmulInt8Dynamic } from "./int8";
 
@@ -81,48 +85,6 @@ export function matmulF32(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32
         a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + o), v128.load(w0 + o)));
       }
       store<f32>(out + ((<usize>i * <usize>m + <usize>j) << 2), tailDot(hsum(a0), x0, w0, k4, k));
-    }
-  }
-}
-
-/**
- * Q8_0 weights (k a multiple of 32; rows of k/32 blocks of 34 bytes: f16 d, 32 int8): each
- * weight block is widened to f32 once and used for 2 x rows.
- */
-export function matmulQ8_0(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
-  const nb = k >> 5;
-  const rowBytes = <usize>nb * 34;
-  const rk = <usize>k << 2;
-  for (let j = j0; j < j1; j++) {
-    const wr = w + <usize>j * rowBytes;
-    let i = 0;
-    for (; i + 2 <= n; i += 2) {
-      const x0 = x + <usize>i * rk, x1 = x0 + rk;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-      for (let b = 0; b < nb; b++) {
-        const wb = wr + <usize>b * 34;
-        const d = f32x4.splat(f16(<u32>load<u16>(wb)));
-        const v0 = v128.load(wb + 2), v1 = v128.load(wb + 18);
-        const q0 = q8lo(v0), q1 = q8hi(v0), q2 = q8lo2(v0), q3 = q8hi2(v0);
-        const q4 = q8lo(v1), q5 = q8hi(v1), q6 = q8lo2(v1), q7 = q8hi2(v1);
-        const xo = <usize>b << 7;
-        a0 = f32x4.add(a0, f32x4.mul(blockDot(x0 + xo, q0, q1, q2, q3, q4, q5, q6, q7), d));
-        a1 = f32x4.add(a1, f32x4.mul(blockDot(x1 + xo, q0, q1, q2, q3, q4, q5, q6, q7), d));
-      }
-      const o = out + ((<usize>i * <usize>m + <usize>j) << 2);
-      store<f32>(o, hsum(a0));
-      store<f32>(o + (<usize>m << 2), hsum(a1));
-    }
-    for (; i < n; i++) {
-      const x0 = x + <usize>i * rk;
-      let a0 = f32x4.splat(0);
-      for (let b = 0; b < nb; b++) {
-        const wb = wr + <usize>b * 34;
-        const d = f32x4.splat(f16(<u32>load<u16>(wb)));
-        const v0 = v128.load(wb + 2), v1 = v128.load(wb + 18);
-        a0 = f32x4.add(a0, f32x4.mul(blockDot(x0 + (<usize>b << 7), q8lo(v0), q8hi(v0), q8lo2(v0), q8hi2(v0), q8lo(v1), q8hi(v1), q8lo2(v1), q8hi2(v1)), d));
-      }
-      store<f32>(out + ((<usize>i * <usize>m + <usize>j) << 2), hsum(a0));
     }
   }
 }

@@ -1,58 +1,7 @@
-// AssemblyScript kernels for 4-bit weights: GGML Q4_0 blocks and the int4 group layout of the
-// int4 quant plugin (see kernels.ts for the calling convention; not TypeScript).
+// AssemblyScript kernel for 4-bit weights in the int4 group layout of the int4 quant plugin
+// (GGML Q4_0 blocks: q8act.ts) (see kernels.ts for the calling convention; not TypeScript).
 // @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
-import { align16, blockDot, f16, hsum, q8hi, q8hi2, q8lo, q8lo2, rowTile } from "./common";
-
-/**
- * One weight row of Q4_0 blocks (18 bytes: f16 d, 16 bytes: low nibbles elements 0..15, high
- * nibbles 16..31; w = d (nibble - 8)) dotted with R (1, 2 or 4) x rows at once: each block is
- * widened to f32 once, its dot with x scaled by d and added to four lanes.
- */
-// @ts-ignore: decorator
-@inline function rowQ4_0(wr: usize, nb: i32, x0: usize, x1: usize, x2: usize, x3: usize, o0: usize, o1: usize, o2: usize, o3: usize, R: i32): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  const eight = i8x16.splat(8), low = i8x16.splat(15);
-  for (let b = 0; b < nb; b++) {
-    const wb = wr + <usize>b * 18;
-    const d = f32x4.splat(f16(<u32>load<u16>(wb)));
-    const v = v128.load(wb + 2);
-    const lo = i8x16.sub(v128.and(v, low), eight), hi = i8x16.sub(i8x16.shr_u(v, 4), eight);
-    const q0 = q8lo(lo), q1 = q8hi(lo), q2 = q8lo2(lo), q3 = q8hi2(lo);
-    const q4 = q8lo(hi), q5 = q8hi(hi), q6 = q8lo2(hi), q7 = q8hi2(hi);
-    const xo = <usize>b << 7;
-    a0 = f32x4.add(a0, f32x4.mul(blockDot(x0 + xo, q0, q1, q2, q3, q4, q5, q6, q7), d));
-    if (R > 1) a1 = f32x4.add(a1, f32x4.mul(blockDot(x1 + xo, q0, q1, q2, q3, q4, q5, q6, q7), d));
-    if (R > 2) { a2 = f32x4.add(a2, f32x4.mul(blockDot(x2 + xo, q0, q1, q2, q3, q4, q5, q6, q7), d)); a3 = f32x4.add(a3, f32x4.mul(blockDot(x3 + xo, q0, q1, q2, q3, q4, q5, q6, q7), d)); }
-  }
-  store<f32>(o0, hsum(a0));
-  if (R > 1) store<f32>(o1, hsum(a1));
-  if (R > 2) { store<f32>(o2, hsum(a2)); store<f32>(o3, hsum(a3)); }
-}
-
-/** Q4_0 weights (k a multiple of 32; rows of k/32 blocks of 18 bytes), 4 x rows per pass (then 2, then 1). */
-export function matmulQ4_0(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
-  const nb = k >> 5, rowBytes = <usize>nb * 18, rk = <usize>k << 2, rm = <usize>m << 2;
-  for (let i0 = 0, tile = rowTile(k); i0 < n; i0 += tile) {
-    const i1 = min(n, i0 + tile);
-    for (let j = j0; j < j1; j++) {
-      const wr = w + <usize>j * rowBytes;
-      let i = i0;
-      for (; i + 4 <= i1; i += 4) {
-        const x0 = x + <usize>i * rk, o = out + <usize>i * rm + (<usize>j << 2);
-        rowQ4_0(wr, nb, x0, x0 + rk, x0 + 2 * rk, x0 + 3 * rk, o, o + rm, o + 2 * rm, o + 3 * rm, 4);
-      }
-      if (i + 2 <= i1) {
-        const x0 = x + <usize>i * rk, o = out + <usize>i * rm + (<usize>j << 2);
-        rowQ4_0(wr, nb, x0, x0 + rk, x0, x0, o, o + rm, o, o, 2);
-        i += 2;
-      }
-      if (i < i1) {
-        const x0 = x + <usize>i * rk, o = out + <usize>i * rm + (<usize>j << 2);
-        rowQ4_0(wr, nb, x0, x0, x0, x0, o, o, o, o, 1);
-      }
-    }
-  }
-}
+import { align16, blockDot, hsum, q8hi, q8hi2, q8lo, q8lo2, rowTile } from "./common";
 
 /**
  * One row of the int4 group layout: 32 weights (16 bytes; byte t holds element 2t in its low

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { createWasmKernels, wasmSimdAvailable, type WasmKernels } from "../../../plugins/backend/cpu/wasm-kernels.ts";
+import { matmulQ4_0, matmulQ8_0 } from "../../../plugins/quant/gguf/cpu-kernels.ts";
+import { q8Activations, quantizeRowsQ8_0 } from "../../../plugins/quant/gguf/q8-activation.ts";
+import { Prng } from "../../../src/sampling/prng.ts";
+import { toF16 } from "../../helpers/f16.ts";
+import { BLOCK_BYTES, matmulQ8Act, matmulQ8ActF64, type Q8ActKind } from "./q8-activation-reference.ts";
+
+const KERNEL = { q8_0: "matmulQ8_0", q4_0: "matmulQ4_0" } as const;
+
+/** Random Q8_0 / Q4_0 blocks for m rows of k values: f16 scales in [0.001, 0.05], any codes. */
+function weights(r: Prng, kind: Q8ActKind, m: number, k: number): Uint8Array {
+  const bs = BLOCK_BYTES[kind], bytes = new Uint8Array((m * k / 32) * bs);
+  for (let at = 0; at < bytes.length; at += bs) {
+    const h = toF16(0.001 + r.nextFloat() * 0.05);
+    bytes[at] = h & 0xff; bytes[at + 1] = h >>> 8;
+    for (let t = 2; t < bs; t++) bytes[at + t] = Math.floor(r.nextFloat() * 256);
+  }
+  return bytes;
+}
+
+/**
+ * Activations with the quantizer's edge cases mixed in: all-zero blocks (d = 0), values on
+ * rounding ties (amax 127 gives id = 1: x.5 rounds away from zero), tiny blocks (d a subnormal
+ * f16), large ones, and ordinary random rows.
+ */
+function activations(r: Prng, n: number, k: number): Float32Array {
+  const x = new Float32Array(n * k);
+  for (let i = 0; i < n * k; i++) x[i] = (r.nextFloat() * 2 - 1) * 3;
+  for (let at = 0; at < n * k; at += 32) {
+    const kind = Math.floor(r.nextFloat() * 6);
+    if (kind === 0) x.fill(0, at, at + 32);
+    if (kind === 1) for (let t = 0; t < 32; t++) x[at + t] = t === 0 ? -127 : Math.floor(r.nextFloat() * 200 - 100) + 0.5;
+    if (kind === 2) for (let t = 0; t < 32; t++) x[at + t] *= 1e-6;
+    if (kind === 3) for (let t = 0; t < 32; t++) x[at + t] *= 1e3;
+  }
+  return x;
+}
+
+const bitsEqual = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+function firstDiff(a: Float32Array, b: Float32Array): string {
+  const i = a.findIndex((v, j) => !Object.is(v, b[j]));
+  return i < 0 ? "none" : `[${i}] ${a[i]} vs ${b[i]}`;
+}
+
+describe.skipIf(!wasmSimdAvailable())("wasm Q8_0/Q4_0 kernels × q8 activations (the shared contract)", () => {
+  it("equal the exact JS reference bit for bit on odd shapes, on 1, 2 and 3 threads", () => {
+    const r = new Prng(81), pools: WasmKernels[] = [1, 2, 3].map((t) => createWasmKernels(t)!);
+    try {
+      for (const kind of ["q8_0", "q4_0"] as const) {
+        for (const k of [32, 96, 576]) {
+          for (const m of [1, 7, 49, 1000]) {
+            const bytes = weights(r, kind, m, k);
+            const placed = pools.map((K) => K.placeBytes(bytes)!);
+            for (const n of [1, 2, 3, 17]) {
+              const x = activations(r, n, k), want = matmulQ8Act(kind, x, bytes, n, k, m);
+              pools.forEach((K, t) => {
+                const out = new Float32Array(n * m);
+                K.matmulPlaced(KERNEL[kind], out, x, placed[t]!, n, k, m);
+                expect(bitsEqual(out, want), `${kind} n=${n} k=${k} m=${m} on ${t + 1} thread(s): first difference ${firstDiff(out, want)}`).toBe(true);
+              });
+            }
+          }
+        }
+      }
+    } finally {
+      for (const K of pools) K.dispose();
+    }
+  });
+
+  it("prefill-sized products (several cache blocks of rows, every row-group path) match the reference", () => {
+    const r = new Prng(82), K = createWasmKernels(2)!;
+    try {
+      for (const kind of ["q8_0", "q4_0"] as const) {
+        const n = 70, k = 576, m = 61, bytes = weights(r, kind, m, k), x = activations(r, n, k), out = new Float32Array(n * m);
+        K.matmulPlaced(KERNEL[kind], out, x, K.placeBytes(bytes)!, n, k, m);
+        expect(bitsEqual(out, matmulQ8Act(kind, x, bytes, n, k, m)), kind).toBe(true);
+        // Every row alone gives the bits it gets in the batch.
+        const one = new Float32Array(m);
+        for (const i of [0, 5, 63, 69]) {
+          K.matmulPlaced(KERNEL[kind], one, x.subarray(i * k, (i + 1) * k), K.placeBytes(bytes)!, 1, k, m);
+          expect(Array.from(one), `${kind} row ${i}`).toEqual(Array.from(out.subarray(i * m, (i + 1) * m)));
+        }
+      }
+    } finally {
+      K.dispose();
+    }
+  });
+
+  it("stay within f32 rounding of the f64 product of the same quantized activations", () => {
+    const r = new Prng(83), K = createWasmKernels()!;
+    for (const kind of ["q8_0", "q4_0"] as const) {
+      const n = 5, k = 256, m = 9, bytes = weights(r, kind, m, k), x = activations(r, n, k), out = new Float32Array(n * m);
+      K.matmulPlaced(KERNEL[kind], out, x, K.placeBytes(bytes)!, n, k, m);
+      const { value, abs } = matmulQ8ActF64(kind, x, bytes, n, k, m);
+      // Per block: one rounding of dx dw, of isum (dx dw), of the sum: <= 3 (k / 32) 2^-24 Σ|terms|.
+      for (let i = 0; i < n * m; i++) expect(Math.abs(out[i]! - value[i]!), `${kind} [${i}]`).toBeLessThanOrEqual(abs[i]! * 3 * (k / 32) * 2 ** -24 + 1e-30);
+    }
+  });
+
+  it("refuse row lengths that are not a multiple of 32 with a clear error", () => {
+    const K = createWasmKernels()!, w = K.placeBytes(new Uint8Array(34 * 2))!, out = new Float32Array(1);
+    expect(() => K.matmulPlaced("matmulQ8_0", out, new Float32Array(48), w, 1, 48, 1)).toThrow(/multiple of 32/);
+    expect(() => K.matmulQ8_0(out, new Float32Array(48), w, 1, 48, 1)).toThrow(/k % 32 != 0/);
+  });
+});
+
+describe("plain-JS Q8_0/Q4_0 kernels of the gguf plugin (the fallback without WebAssembly SIMD)", () => {
+  it("follow the same contract: the reference's bits on odd shapes", () => {
+    const r = new Prng(84);
+    for (const kind of ["q8_0", "q4_0"] as const) {
+      for (const [n, k, m] of [[1, 32, 1], [3, 96, 7], [17, 576, 49]] as const) {
+        const bytes = weights(r, kind, m, k), x = activations(r, n, k), out = new Float32Array(n * m);
+        const act = q8Activations(n, k);
+        quantizeRowsQ8_0(x, act);
+        (kind === "q8_0" ? matmulQ8_0 : matmulQ4_0)(out, act, bytes, m);
+        const want = matmulQ8Act(kind, x, bytes, n, k, m);
+        expect(bitsEqual(out, want), `${kind} n=${n} k=${k} m=${m}: first difference ${firstDiff(out, want)}`).toBe(true);
+      }
+    }
+  });
+
+  it("reuse activation buffers that are large enough, and refuse bad row lengths and short inputs", () => {
+    const a = q8Activations(4, 64), b = q8Activations(2, 64, a), c = q8Activations(8, 64, b);
+    expect(b.q).toBe(a.q);
+    expect(c.q).not.toBe(a.q);
+    expect(() => q8Activations(1, 48)).toThrow(/row length 48 must be a positive multiple of 32/);
+    expect(() => quantizeRowsQ8_0(new Float32Array(10), q8Activations(1, 32))).toThrow(/x has 10 values, needs 32/);
+  });
+});
