@@ -125,11 +125,67 @@ static inline __m256 accumulate(__m256 acc, __m256i isum, float dx, __m256 scale
   return _mm256_add_ps(acc, _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_mul_ps(_mm256_set1_ps(dx), scales)));
 }
 
+/* Lane c = the sum of the eight int32 lanes of p[c] (exact: integer adds in any order). */
+static inline __m256i sum8x8_epi32(const __m256i p[8]) {
+  const __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+  const __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+  const __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20), _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+/* One x row (decode): each of 8 weight rows' blocks is multiplied where it is loaded (no tile),
+ * its 8 partial int32 sums reduced with the other rows' by one transpose, then the same f32 steps. */
+static void q8act_row_avx2(float *out, const void *x, const void *wv, int k, int j0, int j1, int q4) {
+  const int nb = k / 32, bs = q4 ? 18 : 34;
+  const float *xd = q8_row_scales(x, k, 0);
+  const int32_t *xs = q8_row_sums(x, k, 0);
+  const int8_t *xq = q8_row_values(x, k, 0);
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m128i low4 = _mm_set1_epi8(15);
+  const uint8_t *w = (const uint8_t *)wv;
+  for (int j = j0; j < j1; j += 8) {
+    const int cols = j1 - j < 8 ? j1 - j : 8;
+    const uint8_t *row[8];
+    for (int c = 0; c < 8; c++) row[c] = w + (size_t)(j + (c < cols ? c : 0)) * nb * bs;
+    /* The next 8 rows (one contiguous range) are prefetched a slice per block, so the requests
+     * spread over this group's work instead of bursting. */
+    const char *next = (const char *)w + (size_t)(j + 8) * nb * bs;
+    const size_t next_lines = j + 8 < j1 ? ((size_t)(j1 - (j + 8) < 8 ? j1 - (j + 8) : 8) * nb * bs + 63) / 64 : 0;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < nb; b++) {
+      for (size_t l = next_lines * b / nb; l < next_lines * (b + 1) / nb; l++) _mm_prefetch(next + l * 64, _MM_HINT_T0);
+      const __m256i xv = _mm256_loadu_si256((const __m256i *)(xq + b * 32));
+      __m256i p[8];
+      float sc[8];
+      for (int c = 0; c < 8; c++) {
+        const uint8_t *blk = row[c] + (size_t)b * bs;
+        sc[c] = c < cols ? _cvtsh_ss((unsigned short)(blk[0] | (blk[1] << 8))) : 0.0f;
+        if (q4) {
+          const __m128i raw = _mm_loadu_si128((const __m128i *)(blk + 2));
+          const __m256i u = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), low4), _mm_and_si128(raw, low4));
+          p[c] = _mm256_madd_epi16(_mm256_maddubs_epi16(u, xv), ones);
+        } else {
+          const __m256i wq = _mm256_loadu_si256((const __m256i *)(blk + 2));
+          p[c] = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(wq), _mm256_sign_epi8(xv, wq)), ones);
+        }
+      }
+      __m256i isum = sum8x8_epi32(p);
+      if (q4) isum = _mm256_sub_epi32(isum, _mm256_set1_epi32(8 * xs[b]));
+      acc = accumulate(acc, isum, xd[b], _mm256_loadu_ps(sc));
+    }
+    store_cols(out + j, acc, cols);
+  }
+}
+
 /* Each group of 8 weight rows is decoded into the thread's tile once (per block: 8 transposed
  * value vectors, 8 magnitude vectors for Q8_0, 8 scales) and every x row streams past it. (Even
  * for one row this beats decoding in registers: 16 vector registers do not hold a block's
  * values, magnitudes and the decoding temporaries at once.) */
 static void q8act_avx2(float *out, const void *x, const void *wv, int n, int k, int m, int j0, int j1, int q4) {
+  if (n == 1) {
+    q8act_row_avx2(out, x, wv, k, j0, j1, q4);
+    return;
+  }
   const int nb = k / 32;
   /* per block: 16 vectors and 8 scales = 520 floats' worth */
   float *tile = tile_scratch((size_t)nb * 136);
