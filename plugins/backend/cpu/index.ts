@@ -34,7 +34,7 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
     rmsNorm(out, x, weight, eps, numTokens) {
       const o = f32(out), xv = f32(x), w = f32(weight);
       const at = resident(wasm, o, xv, w);
-      if (at) wasm!.ops()!.rmsNorm(at[0]!, at[1]!, at[2]!, eps, numTokens, weight.shape[0]!);
+      if (at) wasm!.rmsNorm(at[0]!, at[1]!, at[2]!, eps, numTokens, weight.shape[0]!);
       else k.rmsNorm(o, xv, w, eps, numTokens, weight.shape[0]!);
     },
     rope(x, positions, tables, numHeads, headDim, numTokens) {
@@ -43,11 +43,14 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
     siluMul(out, gate, up, numTokens) {
       const o = f32(out), g = f32(gate), u = f32(up), len = numTokens * out.shape[out.shape.length - 1]!;
       const at = resident(wasm, o, g, u);
-      if (at) wasm!.ops()!.siluMul(at[0]!, at[1]!, at[2]!, len);
+      if (at) wasm!.siluMul(at[0]!, at[1]!, at[2]!, len);
       else k.siluMul(o, g, u, len);
     },
     addInPlace(out, x, numTokens) {
-      k.addInPlace(f32(out), f32(x), numTokens * out.shape[out.shape.length - 1]!);
+      const o = f32(out), xv = f32(x), len = numTokens * out.shape[out.shape.length - 1]!;
+      const at = resident(wasm, o, xv);
+      if (at) wasm!.addInPlace(at[0]!, at[1]!, len);
+      else k.addInPlace(o, xv, len);
     },
     gatherRows(out, x, rows, numRows) {
       k.gatherRows(f32(out), f32(x), i32(rows), numRows, x.shape[x.shape.length - 1]!);

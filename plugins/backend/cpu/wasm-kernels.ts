@@ -61,6 +61,9 @@ export type KernelName = (typeof KERNEL_NAMES)[number];
 export interface OpsKernels {
   attendHead(out: number, q: number, kBase: number, vBase: number, offs: number, len: number, headDim: number, scale: number, sc: number, acc: number): void;
   attendItems: KernelFn;
+  siluMulRange: KernelFn;
+  rmsNormRows: KernelFn;
+  addRange: KernelFn;
   siluMul(out: number, gate: number, up: number, len: number): void;
   rmsNorm(out: number, x: number, w: number, eps: number, n: number, dim: number): void;
   dexp(x: number): number;
@@ -79,6 +82,10 @@ export function q8ActivationBytes(n: number, k: number): number {
 
 /** Multiply-adds below which a product runs on the calling thread alone (waking the pool costs ~10-30 µs). */
 const PARALLEL_MIN_MACS = 1 << 18;
+/** Element visits below which an elementwise op stays on the calling thread. */
+const PARALLEL_MIN_OPS = 1 << 15;
+/** ops.wasm functions the pool runs, after the kernels of KERNEL_NAMES. */
+const POOL_OPS = ["attendItems", "siluMulRange", "rmsNormRows", "addRange"] as const;
 
 /** The kernels over one memory. Create with createWasmKernels(); one per backend instance. */
 export class WasmKernels {
@@ -87,6 +94,7 @@ export class WasmKernels {
   private readonly quantizeQ8_0Rows: (dst: number, src: number, n: number, k: number) => void;
   private pool: WasmThreadPool | null = null;
   private opsKernels: OpsKernels | null | undefined = undefined;
+  private epsCell: Float64Array | null = null;
   private opsModule: WebAssembly.Module | null = null;
   private readonly f32Bits = new Float32Array(1);
   private readonly i32Bits = new Int32Array(this.f32Bits.buffer);
@@ -219,7 +227,7 @@ export class WasmKernels {
 
   private startPool(): WasmThreadPool {
     const opsModule = this.ops() ? this.opsModule : null;
-    return new WasmThreadPool(this.module, this.memory, [...KERNEL_NAMES, "ops.attendItems"], this.threads, opsModule);
+    return new WasmThreadPool(this.module, this.memory, [...KERNEL_NAMES, ...POOL_OPS.map((o) => `ops.${o}`)], this.threads, opsModule);
   }
 
   /**
@@ -234,11 +242,43 @@ export class WasmKernels {
     const bits = this.i32Bits[0]!;
     if (this.threads > 1 && count >= 8 * this.threads && keys * headDim >= PARALLEL_MIN_MACS) {
       this.pool ??= this.startPool();
-      this.pool.run(KERNEL_NAMES.length, ops.attendItems, tableAt, 0, 0, headDim, bits, count);
+      this.pool.run(KERNEL_NAMES.length + POOL_OPS.indexOf("attendItems"), ops.attendItems, tableAt, 0, 0, headDim, bits, count);
     } else {
       ops.attendItems(tableAt, 0, 0, headDim, bits, count, 0, count);
     }
     return true;
+  }
+
+  /**
+   * An elementwise or row op of ops.wasm over m elements (or rows), split over the pool when the
+   * work (`work` element visits) pays for waking it; identical bits either way.
+   */
+  private runOp(op: (typeof POOL_OPS)[number], out: number, x: number, w: number, n: number, k: number, m: number, work: number): void {
+    const fn = this.ops()![op];
+    if (this.threads > 1 && work >= PARALLEL_MIN_OPS && m >= 8 * this.threads) {
+      this.pool ??= this.startPool();
+      this.pool.run(KERNEL_NAMES.length + POOL_OPS.indexOf(op), fn, out, x, w, n, k, m);
+    } else {
+      fn(out, x, w, n, k, m, 0, m);
+    }
+  }
+
+  /** out = silu(gate) * up over len elements (addresses in this memory). */
+  siluMul(out: number, gate: number, up: number, len: number): void {
+    this.runOp("siluMulRange", out, gate, up, 0, 0, len, len);
+  }
+
+  /** RMSNorm of n rows of dim (addresses in this memory); eps is passed through an f64 in this memory. */
+  rmsNorm(out: number, x: number, w: number, eps: number, n: number, dim: number): void {
+    this.epsCell ??= this.allocArray(Float64Array, 1);
+    if (!this.epsCell) return this.ops()!.rmsNorm(out, x, w, eps, n, dim);
+    this.epsCell[0] = eps;
+    this.runOp("rmsNormRows", out, x, w, dim, this.addressOf(this.epsCell), n, n * dim);
+  }
+
+  /** out += x over len f32 elements (addresses in this memory). */
+  addInPlace(out: number, x: number, len: number): void {
+    this.runOp("addRange", out, x, 0, 0, 0, len, len);
   }
 
   /** Ends the worker threads (if any were started); the instance stays usable on one thread. */

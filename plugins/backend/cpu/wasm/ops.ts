@@ -286,3 +286,34 @@ function attendOnline(out: usize, q: usize, kBase: usize, vBase: usize, offs: us
   const inv = f32x4.splat(<f32>1.0 / sum);
   for (let d = 0; d < headDim; d += 4) v128.store(out + (<usize>d << 2), f32x4.mul(v128.load(out + (<usize>d << 2)), inv));
 }
+
+/*
+ * Pool entry points (the (out, x, w, n, k, m, j0, j1) calling convention, split over threads by
+ * ranges of m): each element or row is computed exactly as by the single-threaded function, so the
+ * split never changes a result.
+ */
+
+/** siluMul over elements j0..j1 of out/gate(x)/up(w); m = the length. */
+export function siluMulRange(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
+  const o = <usize>j0 << 2;
+  siluMul(out + o, x + o, w + o, j1 - j0);
+}
+
+/** rmsNorm of rows j0..j1 of x (n = row length, k = address of eps as f64, m = rows). */
+export function rmsNormRows(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
+  const o = (<usize>j0 * <usize>n) << 2;
+  rmsNorm(out + o, x + o, w, load<f64>(<usize>k), j1 - j0, n);
+}
+
+/** out[i] += x[i] (f32) over elements j0..j1. */
+export function addRange(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
+  let i = j0;
+  for (; i + 4 <= j1; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(x + o)));
+  }
+  for (; i < j1; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(out + o) + load<f32>(x + o));
+  }
+}
