@@ -87,8 +87,12 @@ async function ours(loaded: LoadedModel, c: Case) {
   const vocab = loaded.config.vocabSize;
   const engine = () => new LLMEngine(loaded, { maxNumSeqs: 64, maxNumBatchedTokens: 512, kvCacheMemory: 128 * 1048576, enablePrefixCaching: false });
   let seed = 1;
+  // Warm-up with the timed shapes (a full-length prompt and 32 short requests), as llama-bench
+  // warms up: JIT tiers and the one-time growth of workspaces stay out of the timings (llama.cpp
+  // allocates its compute graph when the context is created, also untimed).
   const warm = engine();
-  warm.addRequest("warm", promptIds(8, vocab, seed++), { temperature: 0, maxTokens: 4, ignoreEos: true });
+  warm.addRequest("warm", promptIds(c.prefill, vocab, seed++), { temperature: 0, maxTokens: 4, ignoreEos: true });
+  for (let i = 0; i < 32; i++) warm.addRequest(`warm${i}`, promptIds(16, vocab, seed++), { temperature: 0, maxTokens: 4, ignoreEos: true });
   await drain(warm);
   // Decode: one request, time from its first token to its last.
   const e1 = engine();
