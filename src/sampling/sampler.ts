@@ -66,6 +66,8 @@ export function applyLogitBias(logits: Float64Array, bias: Readonly<Record<numbe
  * temperature, min-p, top-k, top-p, and a draw from the request's seeded generator.
  */
 export function sampleToken(rawLogits: Float32Array, ctx: SamplingContext): number {
+  // Plain greedy: the argmax of the row as it is (widening to f64 changes no comparison).
+  if (!needsLogitsRow(ctx.params)) return argmax(rawLogits);
   const logits = Float64Array.from(rawLogits);
   applyLogitBias(logits, ctx.params.logitBias);
   applyPenalties(logits, ctx);

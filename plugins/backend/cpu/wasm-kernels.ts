@@ -83,7 +83,7 @@ export function q8ActivationBytes(n: number, k: number): number {
 /** Multiply-adds below which a product runs on the calling thread alone (waking the pool costs ~10-30 µs). */
 const PARALLEL_MIN_MACS = 1 << 18;
 /** Element visits below which an elementwise op stays on the calling thread. */
-const PARALLEL_MIN_OPS = 1 << 15;
+const PARALLEL_MIN_OPS = 1 << 13;
 /** ops.wasm functions the pool runs, after the kernels of KERNEL_NAMES. */
 const POOL_OPS = ["attendItems", "siluMulRange", "rmsNormRows", "addRange"] as const;
 
