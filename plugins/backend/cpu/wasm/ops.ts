@@ -229,62 +229,107 @@ function hsum4(a: v128): f32 {
  */
 export function attendItems(table: usize, x: usize, w: usize, headDim: i32, scaleBits: i32, m: i32, j0: i32, j1: i32): void {
   const scale = reinterpret<f32>(scaleBits);
-  for (let it = j0; it < j1; it++) {
+  let it = j0;
+  while (it < j1) {
+    // Up to 4 consecutive items reading the same keys (one head's queries of a request) form a
+    // tile: each key block is loaded once for all of them. Each query's arithmetic is what it is
+    // alone (same blocks in the same order), so tiling never changes a result.
     const e = table + <usize>it * 24;
-    attendOnline(<usize>load<u32>(e), <usize>load<u32>(e + 4), <usize>load<u32>(e + 8), <usize>load<u32>(e + 12), <usize>load<u32>(e + 16), load<i32>(e + 20), headDim, scale);
+    const kBase = <usize>load<u32>(e + 8), vBase = <usize>load<u32>(e + 12), offs = <usize>load<u32>(e + 16);
+    let n = 1;
+    while (n < 4 && it + n < j1) {
+      const f = e + <usize>n * 24;
+      if (<usize>load<u32>(f + 8) != kBase || <usize>load<u32>(f + 12) != vBase || <usize>load<u32>(f + 16) != offs) break;
+      n++;
+    }
+    attendTile(e, n, kBase, vBase, offs, headDim, scale);
+    it += n;
   }
 }
 
-function attendOnline(out: usize, q: usize, kBase: usize, vBase: usize, offs: usize, len: i32, headDim: i32, scale: f32): void {
-  let max: f32 = -Infinity, sum: f32 = 0;
-  for (let d = 0; d < headDim; d += 4) v128.store(out + (<usize>d << 2), f32x4.splat(0));
-  for (let j = 0; j < len; j += 4) {
-    const cnt = len - j < 4 ? len - j : 4;
-    const k0 = kBase + (<usize>load<i32>(offs + (<usize>j << 2)) << 2);
-    const k1 = cnt > 1 ? kBase + (<usize>load<i32>(offs + (<usize>(j + 1) << 2)) << 2) : k0;
-    const k2 = cnt > 2 ? kBase + (<usize>load<i32>(offs + (<usize>(j + 2) << 2)) << 2) : k0;
-    const k3 = cnt > 3 ? kBase + (<usize>load<i32>(offs + (<usize>(j + 3) << 2)) << 2) : k0;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let d = 0; d < headDim; d += 4) {
-      const o = <usize>d << 2;
-      const qv = v128.load(q + o);
-      a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(k0 + o)));
-      a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(k1 + o)));
-      a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
-      a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
-    }
-    // The four scores as lanes (missing keys -inf); then the same scalar max as one lane at a time.
-    let sv = f32x4.mul(hsum4x4(a0, a1, a2, a3), f32x4.splat(scale));
-    if (cnt < 4) sv = v128.bitselect(sv, f32x4.splat(-Infinity), i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(cnt)));
-    const s0 = f32x4.extract_lane(sv, 0), s1 = f32x4.extract_lane(sv, 1), s2 = f32x4.extract_lane(sv, 2), s3 = f32x4.extract_lane(sv, 3);
-    let bm = s0 > s1 ? s0 : s1;
-    const bm2 = s2 > s3 ? s2 : s3;
-    bm = bm > bm2 ? bm : bm2;
-    if (bm > max) {
-      // Rescale what was accumulated under the old maximum.
-      const r = expNeg(max - bm);
-      sum *= r;
-      const rv = f32x4.splat(r);
-      for (let d = 0; d < headDim; d += 4) v128.store(out + (<usize>d << 2), f32x4.mul(v128.load(out + (<usize>d << 2)), rv));
-      max = bm;
-    }
-    const pv = expNeg4(f32x4.sub(sv, f32x4.splat(max)));
-    sum += hsum4(pv);
-    const v0 = vBase + (<usize>load<i32>(offs + (<usize>j << 2)) << 2);
-    const v1 = cnt > 1 ? vBase + (<usize>load<i32>(offs + (<usize>(j + 1) << 2)) << 2) : v0;
-    const v2 = cnt > 2 ? vBase + (<usize>load<i32>(offs + (<usize>(j + 2) << 2)) << 2) : v0;
-    const v3 = cnt > 3 ? vBase + (<usize>load<i32>(offs + (<usize>(j + 3) << 2)) << 2) : v0;
-    const w0 = v128.shuffle<f32>(pv, pv, 0, 0, 0, 0), w1 = v128.shuffle<f32>(pv, pv, 1, 1, 1, 1);
-    const w2 = v128.shuffle<f32>(pv, pv, 2, 2, 2, 2), w3 = v128.shuffle<f32>(pv, pv, 3, 3, 3, 3);
-    for (let d = 0; d < headDim; d += 4) {
-      const o = <usize>d << 2;
-      let a = v128.load(out + o);
-      a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w0, v128.load(v0 + o)), f32x4.mul(w1, v128.load(v1 + o))), f32x4.add(f32x4.mul(w2, v128.load(v2 + o)), f32x4.mul(w3, v128.load(v3 + o)))));
-      v128.store(out + o, a);
+/** One block of up to four keys into one query's state st = [max, sum, -, -] (out accumulates). */
+// @ts-ignore: decorator
+@inline function blockStep(st: v128, out: usize, q: usize, k0: usize, k1: usize, k2: usize, k3: usize, v0: usize, v1: usize, v2: usize, v3: usize, cnt: i32, headDim: i32, scale: f32): v128 {
+  let max = f32x4.extract_lane(st, 0), sum = f32x4.extract_lane(st, 1);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let d = 0; d < headDim; d += 4) {
+    const o = <usize>d << 2;
+    const qv = v128.load(q + o);
+    a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(k0 + o)));
+    a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(k1 + o)));
+    a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
+    a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
+  }
+  // The four scores as lanes (missing keys -inf); then the same scalar max as one lane at a time.
+  let sv = f32x4.mul(hsum4x4(a0, a1, a2, a3), f32x4.splat(scale));
+  if (cnt < 4) sv = v128.bitselect(sv, f32x4.splat(-Infinity), i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(cnt)));
+  const s0 = f32x4.extract_lane(sv, 0), s1 = f32x4.extract_lane(sv, 1), s2 = f32x4.extract_lane(sv, 2), s3 = f32x4.extract_lane(sv, 3);
+  let bm = s0 > s1 ? s0 : s1;
+  const bm2 = s2 > s3 ? s2 : s3;
+  bm = bm > bm2 ? bm : bm2;
+  if (bm > max) {
+    // Rescale what was accumulated under the old maximum.
+    const r = expNeg(max - bm);
+    sum *= r;
+    const rv = f32x4.splat(r);
+    for (let d = 0; d < headDim; d += 4) v128.store(out + (<usize>d << 2), f32x4.mul(v128.load(out + (<usize>d << 2)), rv));
+    max = bm;
+  }
+  const pv = expNeg4(f32x4.sub(sv, f32x4.splat(max)));
+  sum += hsum4(pv);
+  const w0 = v128.shuffle<f32>(pv, pv, 0, 0, 0, 0), w1 = v128.shuffle<f32>(pv, pv, 1, 1, 1, 1);
+  const w2 = v128.shuffle<f32>(pv, pv, 2, 2, 2, 2), w3 = v128.shuffle<f32>(pv, pv, 3, 3, 3, 3);
+  for (let d = 0; d < headDim; d += 4) {
+    const o = <usize>d << 2;
+    let a = v128.load(out + o);
+    a = f32x4.add(a, f32x4.add(f32x4.add(f32x4.mul(w0, v128.load(v0 + o)), f32x4.mul(w1, v128.load(v1 + o))), f32x4.add(f32x4.mul(w2, v128.load(v2 + o)), f32x4.mul(w3, v128.load(v3 + o)))));
+    v128.store(out + o, a);
+  }
+  return f32x4.replace_lane(f32x4.splat(max), 1, sum);
+}
+
+/**
+ * n (1..4) items at e sharing kBase, vBase and offs: online softmax over blocks of four keys,
+ * accumulating into each item's out (no scratch, so threads share nothing); a query whose len
+ * ends inside a block uses that block's first key for the missing ones (masked, weight 0), as alone.
+ */
+function attendTile(e: usize, n: i32, kBase: usize, vBase: usize, offs: usize, headDim: i32, scale: f32): void {
+  const out0 = <usize>load<u32>(e), out1 = n > 1 ? <usize>load<u32>(e + 24) : out0;
+  const out2 = n > 2 ? <usize>load<u32>(e + 48) : out0, out3 = n > 3 ? <usize>load<u32>(e + 72) : out0;
+  const q0 = <usize>load<u32>(e + 4), q1 = n > 1 ? <usize>load<u32>(e + 28) : q0;
+  const q2 = n > 2 ? <usize>load<u32>(e + 52) : q0, q3 = n > 3 ? <usize>load<u32>(e + 76) : q0;
+  const len0 = load<i32>(e + 20), len1 = n > 1 ? load<i32>(e + 44) : 0, len2 = n > 2 ? load<i32>(e + 68) : 0, len3 = n > 3 ? load<i32>(e + 92) : 0;
+  const maxLen = max(max(len0, len1), max(len2, len3));
+  const init = f32x4(-Infinity, 0, 0, 0);
+  let st0 = init, st1 = init, st2 = init, st3 = init;
+  for (let i = 0; i < n; i++) {
+    const o = i == 0 ? out0 : i == 1 ? out1 : i == 2 ? out2 : out3;
+    for (let d = 0; d < headDim; d += 4) v128.store(o + (<usize>d << 2), f32x4.splat(0));
+  }
+  for (let j = 0; j < maxLen; j += 4) {
+    const c = maxLen - j < 4 ? maxLen - j : 4;
+    const o0 = <usize>load<i32>(offs + (<usize>j << 2)) << 2;
+    const o1 = c > 1 ? <usize>load<i32>(offs + (<usize>(j + 1) << 2)) << 2 : o0;
+    const o2 = c > 2 ? <usize>load<i32>(offs + (<usize>(j + 2) << 2)) << 2 : o0;
+    const o3 = c > 3 ? <usize>load<i32>(offs + (<usize>(j + 3) << 2)) << 2 : o0;
+    for (let i = 0; i < n; i++) {
+      const len = i == 0 ? len0 : i == 1 ? len1 : i == 2 ? len2 : len3;
+      const cnt = len - j < 4 ? len - j : 4;
+      if (cnt <= 0) continue;
+      const p1 = cnt > 1 ? o1 : o0, p2 = cnt > 2 ? o2 : o0, p3 = cnt > 3 ? o3 : o0;
+      const out = i == 0 ? out0 : i == 1 ? out1 : i == 2 ? out2 : out3;
+      const q = i == 0 ? q0 : i == 1 ? q1 : i == 2 ? q2 : q3;
+      const st = i == 0 ? st0 : i == 1 ? st1 : i == 2 ? st2 : st3;
+      const nst = blockStep(st, out, q, kBase + o0, kBase + p1, kBase + p2, kBase + p3, vBase + o0, vBase + p1, vBase + p2, vBase + p3, cnt, headDim, scale);
+      if (i == 0) st0 = nst; else if (i == 1) st1 = nst; else if (i == 2) st2 = nst; else st3 = nst;
     }
   }
-  const inv = f32x4.splat(<f32>1.0 / sum);
-  for (let d = 0; d < headDim; d += 4) v128.store(out + (<usize>d << 2), f32x4.mul(v128.load(out + (<usize>d << 2)), inv));
+  for (let i = 0; i < n; i++) {
+    const o = i == 0 ? out0 : i == 1 ? out1 : i == 2 ? out2 : out3;
+    const st = i == 0 ? st0 : i == 1 ? st1 : i == 2 ? st2 : st3;
+    const inv = f32x4.splat(<f32>1.0 / f32x4.extract_lane(st, 1));
+    for (let d = 0; d < headDim; d += 4) v128.store(o + (<usize>d << 2), f32x4.mul(v128.load(o + (<usize>d << 2)), inv));
+  }
 }
 
 /*
