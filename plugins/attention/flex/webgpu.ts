@@ -10,6 +10,7 @@ import type { Binding } from "../../backend/webgpu/command-stream.ts";
 import { gpuTensor } from "../../backend/webgpu/tensor.ts";
 import { allocateF32KvCache, f32KvBytesPerToken } from "../common/f32-kv-cache.ts";
 import { RESHAPE_AND_CACHE } from "../paged/webgpu-kernels.ts";
+import { writeStepMetadata } from "../paged/webgpu.ts";
 import type { MaskMod, ScoreMod } from "./mods.ts";
 import { FLEX_MAX_HEAD_DIM, flexWgsl, type FlexWgsl } from "./wgsl-kernel.ts";
 
@@ -50,19 +51,7 @@ export class FlexAttentionWebGpu implements AttentionImpl {
   }
 
   plan(batch: AttentionBatch): Plan {
-    const n = batch.numTokens, R = batch.numReqs, tableWords = R * batch.maxBlocksPerReq;
-    const words = 3 * n + tableWords + R;
-    const host = new Int32Array(words);
-    host.set(batch.positions.subarray(0, n), 0);
-    host.set(batch.slotMapping.subarray(0, n), n);
-    for (let r = 0; r < R; r++) host.fill(r, 2 * n + batch.queryStartLoc[r]!, 2 * n + batch.queryStartLoc[r + 1]!);
-    host.set(batch.blockTables.subarray(0, tableWords), 3 * n);
-    host.set(batch.seqLens.subarray(0, R), 3 * n + tableWords);
-    if (!this.meta || this.meta.shape[0]! < words) {
-      if (this.meta) this.backend.free(this.meta);
-      this.meta = this.backend.empty([Math.max(words * 2, 256)], "i32");
-    }
-    this.backend.write(this.meta, host);
+    this.meta = writeStepMetadata(this.backend, batch, this.meta, true);
     return { batch, meta: this.meta };
   }
 

@@ -12,6 +12,29 @@ export function pagedWebGpuProblems(shape: AttentionShape): string[] {
   return reasons;
 }
 
+/**
+ * Uploads a step's i32 metadata, [positions N | slotMapping N | request of each token N | blockTables
+ * R * maxBlocksPerReq] and, with seqLens, [seqLens R], into `current` (or a new tensor when it is too
+ * small; the old one is freed). Returns the tensor that holds it.
+ */
+export function writeStepMetadata(backend: WebGpuBackend, batch: AttentionBatch, current: DeviceTensor | null, seqLens: boolean): DeviceTensor {
+  const n = batch.numTokens, R = batch.numReqs, tableWords = R * batch.maxBlocksPerReq;
+  const words = 3 * n + tableWords + (seqLens ? R : 0);
+  const host = new Int32Array(words);
+  host.set(batch.positions.subarray(0, n), 0);
+  host.set(batch.slotMapping.subarray(0, n), n);
+  for (let r = 0; r < R; r++) host.fill(r, 2 * n + batch.queryStartLoc[r]!, 2 * n + batch.queryStartLoc[r + 1]!);
+  host.set(batch.blockTables.subarray(0, tableWords), 3 * n);
+  if (seqLens) host.set(batch.seqLens.subarray(0, R), 3 * n + tableWords);
+  let meta = current;
+  if (!meta || meta.shape[0]! < words) {
+    if (meta) backend.free(meta);
+    meta = backend.empty([Math.max(words * 2, 256)], "i32");
+  }
+  backend.write(meta, host);
+  return meta;
+}
+
 interface Plan {
   batch: AttentionBatch;
   meta: DeviceTensor;
@@ -36,18 +59,7 @@ export class PagedAttentionWebGpu implements AttentionImpl {
   }
 
   plan(batch: AttentionBatch): Plan {
-    const n = batch.numTokens;
-    const words = 3 * n + batch.numReqs * batch.maxBlocksPerReq;
-    const host = new Int32Array(words);
-    host.set(batch.positions.subarray(0, n), 0);
-    host.set(batch.slotMapping.subarray(0, n), n);
-    for (let r = 0; r < batch.numReqs; r++) host.fill(r, 2 * n + batch.queryStartLoc[r]!, 2 * n + batch.queryStartLoc[r + 1]!);
-    host.set(batch.blockTables.subarray(0, batch.numReqs * batch.maxBlocksPerReq), 3 * n);
-    if (!this.meta || this.meta.shape[0]! < words) {
-      if (this.meta) this.backend.free(this.meta);
-      this.meta = this.backend.empty([Math.max(words * 2, 256)], "i32");
-    }
-    this.backend.write(this.meta, host);
+    this.meta = writeStepMetadata(this.backend, batch, this.meta, false);
     return { batch, meta: this.meta };
   }
 

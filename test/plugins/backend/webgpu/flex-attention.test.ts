@@ -8,37 +8,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFlexPlugin, flexAttentionPlugin, maskMod, scoreMod } from "../../../../plugins/attention/flex/index.ts";
 import { maskClosure, scoreClosure } from "../../../../plugins/attention/flex/mods.ts";
 import type { WebGpuBackend } from "../../../../plugins/backend/webgpu/backend.ts";
-import type { AttentionPlugin, AttentionShape } from "../../../../src/plugin/types.ts";
-import { buildCase, maxError, shapeOf, type AttnCase } from "../../attention/cases.ts";
+import { buildCase, maxError, shapeOf } from "../../attention/cases.ts";
 import { denseAttention } from "../../attention/dense-reference.ts";
 import { CASES } from "../../attention/flex-cases.ts";
 import { randomSpec } from "../../attention/random-spec.ts";
-import { openWebGpu, webgpuSkipReason } from "./helpers.ts";
+import { openWebGpu, runAttentionOnGpu, webgpuSkipReason } from "./helpers.ts";
 
 const skip = await webgpuSkipReason("flex-attention.test.ts");
 const TOL = 1e-5;
 const SEEDS = Array.from({ length: 4 }, (_, i) => 2000 + i);
-const LAYER = 1;
 
 describe.skipIf(skip !== null)("flex attention on webgpu against fp64 dense attention with the same mods", () => {
   let gpu: WebGpuBackend;
   beforeAll(async () => { gpu = await openWebGpu(); });
   afterAll(() => gpu?.dispose());
-
-  async function runOnGpu(plugin: AttentionPlugin, c: AttnCase, shape: AttentionShape): Promise<Float32Array> {
-    const impl = plugin.create(shape, gpu);
-    const cache = impl.allocateKvCache(c.numBlocks, c.spec.blockSize);
-    const qDim = shape.numHeads * shape.headDim, kvDim = shape.numKvHeads * shape.headDim;
-    let out: Float32Array = new Float32Array(0);
-    for (const [batch, [q, k, v]] of [[c.setup, c.setupQkv], [c.step, c.stepQkv]] as const) {
-      if (batch.numTokens === 0) continue;
-      const meta = impl.plan(batch);
-      const ot = gpu.empty([batch.numTokens, qDim]);
-      impl.forward(LAYER, gpu.upload(q, [batch.numTokens, qDim]), gpu.upload(k, [batch.numTokens, kvDim]), gpu.upload(v, [batch.numTokens, kvDim]), cache, meta, ot);
-      out = (await gpu.read(ot)) as Float32Array;
-    }
-    return out;
-  }
 
   for (const mc of CASES) {
     it(`${mc.name}: createFlexPlugin(mods)${mc.yaml ? " and models.yaml options" : ""}, ${SEEDS.length} seeds`, async () => {
@@ -53,13 +36,13 @@ describe.skipIf(skip !== null)("flex attention on webgpu against fp64 dense atte
         });
         const direct = createFlexPlugin({ name: "flex-gpu-test", causal: false, ...(mods.mask ? { maskMod: mods.mask } : {}), ...(mods.score ? { scoreMod: mods.score } : {}) });
         expect(direct.check(c.shape, gpu)).toEqual([]);
-        const err = maxError(c, await runOnGpu(direct, c, c.shape), ref);
+        const err = maxError(c, await runAttentionOnGpu(gpu, direct, c, c.shape), ref);
         if (!(err <= TOL)) failures.push(`seed ${seed} direct: error ${err.toExponential(2)} for ${JSON.stringify(spec)}`);
         if (mc.yaml) {
           const shape = shapeOf(spec, mc.yaml(spec));
           const reasons = flexAttentionPlugin.check(shape, gpu);
           if (reasons.length) { failures.push(`seed ${seed} yaml refused: ${reasons.join("; ")}`); continue; }
-          const e2 = maxError(c, await runOnGpu(flexAttentionPlugin, c, shape), ref);
+          const e2 = maxError(c, await runAttentionOnGpu(gpu, flexAttentionPlugin, c, shape), ref);
           if (!(e2 <= TOL)) failures.push(`seed ${seed} yaml: error ${e2.toExponential(2)} for ${JSON.stringify(spec)}`);
         }
       }
@@ -75,7 +58,7 @@ describe.skipIf(skip !== null)("flex attention on webgpu against fp64 dense atte
       const shape = shapeOf(spec);
       expect(flexAttentionPlugin.check(shape, gpu)).toEqual([]);
       const ref = denseAttention(c.dense, { ...shape, causal: true, slidingWindow: spec.slidingWindow ?? null, logitsSoftCap: spec.logitsSoftCap ?? null });
-      const err = maxError(c, await runOnGpu(flexAttentionPlugin, c, shape), ref);
+      const err = maxError(c, await runAttentionOnGpu(gpu, flexAttentionPlugin, c, shape), ref);
       if (!(err <= TOL)) failures.push(`seed ${seed}: error ${err.toExponential(2)} for ${JSON.stringify(spec)}`);
     }
     expect(failures).toEqual([]);

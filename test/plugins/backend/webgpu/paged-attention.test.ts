@@ -8,35 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pagedAttentionPlugin } from "../../../../plugins/attention/paged/index.ts";
 import type { WebGpuBackend } from "../../../../plugins/backend/webgpu/backend.ts";
 import type { AttentionShape } from "../../../../src/plugin/types.ts";
-import { buildCase, maxError, shapeOf, type AttnCase } from "../../attention/cases.ts";
+import { buildCase, maxError, shapeOf } from "../../attention/cases.ts";
 import { denseAttention } from "../../attention/dense-reference.ts";
 import { randomSpec } from "../../attention/random-spec.ts";
-import { openWebGpu, webgpuSkipReason } from "./helpers.ts";
+import { openWebGpu, runAttentionOnGpu, webgpuSkipReason } from "./helpers.ts";
 
 const skip = await webgpuSkipReason("paged-attention.test.ts");
 const TOL = 1e-5;
 const SEEDS = Array.from({ length: 16 }, (_, i) => 1000 + i);
-const LAYER = 1;
 
 describe.skipIf(skip !== null)("paged attention on webgpu against fp64 dense attention", () => {
   let gpu: WebGpuBackend;
   beforeAll(async () => { gpu = await openWebGpu(); });
   afterAll(() => gpu?.dispose());
-
-  async function runOnGpu(c: AttnCase, shape: AttentionShape): Promise<Float32Array> {
-    const impl = pagedAttentionPlugin.create(shape, gpu);
-    const cache = impl.allocateKvCache(c.numBlocks, c.spec.blockSize);
-    const qDim = shape.numHeads * shape.headDim, kvDim = shape.numKvHeads * shape.headDim;
-    let out: Float32Array = new Float32Array(0);
-    for (const [batch, [q, k, v]] of [[c.setup, c.setupQkv], [c.step, c.stepQkv]] as const) {
-      if (batch.numTokens === 0) continue;
-      const meta = impl.plan(batch);
-      const ot = gpu.empty([batch.numTokens, qDim]);
-      impl.forward(LAYER, gpu.upload(q, [batch.numTokens, qDim]), gpu.upload(k, [batch.numTokens, kvDim]), gpu.upload(v, [batch.numTokens, kvDim]), cache, meta, ot);
-      out = (await gpu.read(ot)) as Float32Array;
-    }
-    return out;
-  }
 
   it(`${SEEDS.length} random steps within ${TOL} x max|V|`, async () => {
     const failures: string[] = [];
@@ -46,7 +30,7 @@ describe.skipIf(skip !== null)("paged attention on webgpu against fp64 dense att
       const c = buildCase(spec, seed);
       const shape = shapeOf(spec);
       expect(pagedAttentionPlugin.check(shape, gpu)).toEqual([]);
-      const got = await runOnGpu(c, shape);
+      const got = await runAttentionOnGpu(gpu, pagedAttentionPlugin, c, shape);
       const ref = denseAttention(c.dense, { ...shape, causal: true, slidingWindow: spec.slidingWindow ?? null, logitsSoftCap: spec.logitsSoftCap ?? null });
       const err = maxError(c, got, ref);
       worst = Math.max(worst, err);
@@ -59,7 +43,7 @@ describe.skipIf(skip !== null)("paged attention on webgpu against fp64 dense att
     const spec = { ...randomSpec(1003), slidingWindow: 3 };
     const c = buildCase(spec, 1003);
     const shape: AttentionShape = { ...shapeOf(spec), slidingWindow: null, layerSlidingWindows: [null, 3] };
-    const got = await runOnGpu(c, shape);
+    const got = await runAttentionOnGpu(gpu, pagedAttentionPlugin, c, shape);
     const ref = denseAttention(c.dense, { ...shapeOf(spec), causal: true, slidingWindow: 3, logitsSoftCap: null });
     expect(maxError(c, got, ref)).toBeLessThanOrEqual(TOL);
   });
