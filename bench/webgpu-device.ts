@@ -112,7 +112,9 @@ emit({ kind: "adapter", device: gpu.device, shaderF16: gpu.hasF16, maxBufferSize
 if (!flags["skip-correctness"]) {
   for (const [type, quant] of [["f32", noneQuantPlugin], ["q8_0", ggufQuantPlugin]] as const) {
     const path = await modelFile("tiny", type);
-    const cpu = await load(path, await cpuBackendPlugin.create({}), quant, 128);
+    // The reference is the cpu backend on the same weights widened to f32 (quant none): its own
+    // Q8_0 kernels quantize activations to 8 bits, the GPU's keep them f32.
+    const cpu = await load(path, await cpuBackendPlugin.create({}), noneQuantPlugin, 128);
     const gm = await load(path, gpu, quant, 128);
     const prompt = promptOf(24, cpu.vocab, 1);
     const a = await greedy(gm, prompt, 8), b = await greedy(cpu, prompt, 8);
