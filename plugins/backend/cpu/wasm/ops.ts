@@ -136,12 +136,9 @@ export function siluMul(out: usize, gate: usize, up: usize, len: i32): void {
   }
 }
 
-/** e^x per lane, see siluMul. */
-function exp4(x: v128): v128 {
-  let t = f32x4.mul(x, f32x4.splat(1.44269504088896341));
-  t = f32x4.max(f32x4.splat(-126), f32x4.min(f32x4.splat(127), t));
-  const n = f32x4.floor(t);
-  const f = f32x4.sub(t, n);
+/** 2^f for f in [0, 1) per lane: the degree-6 polynomial of siluMul and expNeg (f32 Horner steps, no fused multiply-add). */
+// @ts-ignore: decorator
+@inline function exp2Frac4(f: v128): v128 {
   let p = f32x4.splat(2.1877504756454154e-4);
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.238782147949024e-3));
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(9.684580452660593e-3));
@@ -149,6 +146,16 @@ function exp4(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(2.402305020450907e-1));
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(6.93146928693023e-1));
   p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.000000002586889));
+  return p;
+}
+
+/** e^x per lane, see siluMul. */
+function exp4(x: v128): v128 {
+  let t = f32x4.mul(x, f32x4.splat(1.44269504088896341));
+  t = f32x4.max(f32x4.splat(-126), f32x4.min(f32x4.splat(127), t));
+  const n = f32x4.floor(t);
+  const f = f32x4.sub(t, n);
+  const p = exp2Frac4(f);
   const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
   return f32x4.mul(p, e);
 }
@@ -194,13 +201,7 @@ function expNeg4(x: v128): v128 {
   const t = f32x4.mul(x, f32x4.splat(1.44269504088896341));
   const n = f32x4.floor(t);
   const f = f32x4.sub(t, n);
-  let p = f32x4.splat(2.1877504756454154e-4);
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.238782147949024e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(9.684580452660593e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(5.548042632544682e-2));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(2.402305020450907e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(6.93146928693023e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.000000002586889));
+  const p = exp2Frac4(f);
   const e = i32x4.trunc_sat_f32x4_s(n);
   const normal = f32x4.mul(p, i32x4.shl(i32x4.add(e, i32x4.splat(127)), 23));
   const tiny = f32x4.mul(f32x4.mul(p, i32x4.shl(i32x4.add(e, i32x4.splat(126 + 127)), 23)), i32x4.splat(1 << 23));
