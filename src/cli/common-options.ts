@@ -7,6 +7,7 @@ import type { SamplingParams } from "../sampling/params.ts";
 import { BUILTIN_PLUGINS } from "../plugin/builtin.ts";
 import { PluginRegistry } from "../plugin/registry.ts";
 import { bytes, collect, int, num } from "./parse-flags.ts";
+import { KV_CACHE_DTYPES } from "../quant/kv-cache.ts";
 
 /** --registry, --models-dir, --tokenizer: where models come from. */
 export function addModelSourceOptions(cmd: Command): Command {
@@ -29,7 +30,7 @@ export function addEngineOptions(cmd: Command): Command {
     .option("--max-num-batched-tokens <n>", "token budget per step", int("--max-num-batched-tokens", 1))
     .option("--block-size <n>", "KV cache block size in tokens", int("--block-size", 1))
     .option("--kv-cache-memory <size>", "KV cache memory budget, e.g. 256MiB", bytes("--kv-cache-memory"))
-    .addOption(new Option("--kv-cache-dtype <dtype>", "KV cache storage: auto (f32), int8 or fp8 (e4m3), with a scale per token and head").choices(["auto", "int8", "fp8"]))
+    .addOption(new Option("--kv-cache-dtype <dtype>", "KV cache storage: auto (f32), f16 (halves, llama.cpp's default), or int8 / fp8 (e4m3) with a scale per token and head").choices([...KV_CACHE_DTYPES]))
     .option("--enable-prefix-caching", "reuse KV blocks of shared prompt prefixes (default on)")
     .option("--no-enable-prefix-caching", "disable prefix caching")
     .addOption(new Option("--scheduling-policy <policy>", "fcfs or priority").choices(["fcfs", "priority"]));

@@ -13,11 +13,12 @@ import { ensureHubModel } from "../config/hub-source.ts";
 import { tokenizerForCheckpoint } from "../tokenizer/for-checkpoint.ts";
 import type { Tokenizer } from "../tokenizer/types.ts";
 import { ModelFileError, UsageError } from "../util/errors.ts";
+import { isKvCacheDtype, KV_CACHE_DTYPES } from "../quant/kv-cache.ts";
 
 export interface LoadOptions {
   plugins?: { backend?: string; attention?: string; quant?: string; attentionOptions?: Record<string, unknown> };
   maxModelLen?: number;
-  /** KV cache storage: auto (f32), int8 or fp8 (see AttentionShape.kvCacheDtype). */
+  /** KV cache storage: auto (f32), int8, fp8 or f16 (see AttentionShape.kvCacheDtype). */
   kvCacheDtype?: string;
   threads?: number;
   onProgress?: ProgressCallback;
@@ -65,7 +66,7 @@ export async function loadModel(spec: ModelSpec, registry: PluginRegistry, opts:
   }
   const shape: AttentionShape = attentionShapeOf(config);
   const kvDtype = opts.kvCacheDtype ?? "auto";
-  if (kvDtype !== "auto" && kvDtype !== "int8" && kvDtype !== "fp8") throw new UsageError(`invalid kv cache dtype "${kvDtype}"; accepted: auto, int8, fp8`);
+  if (!isKvCacheDtype(kvDtype)) throw new UsageError(`invalid kv cache dtype "${kvDtype}"; accepted: ${KV_CACHE_DTYPES.join(", ")}`);
   if (kvDtype !== "auto") shape.kvCacheDtype = kvDtype;
   const { attentionOptions: specAttnOpts, ...specPlugins } = spec.plugins;
   const { attentionOptions: optAttnOpts, ...optPlugins } = opts.plugins ?? {};

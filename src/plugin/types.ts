@@ -106,8 +106,8 @@ export interface AttentionShape {
   smScale: number;
   /** Sliding window (tokens to the left a query may see), or null for full attention. */
   slidingWindow: number | null;
-  /** KV cache storage (vLLM's --kv-cache-dtype): "auto" (absent) keeps f32; "int8"/"fp8" store 8-bit codes with a scale per token and KV head. */
-  kvCacheDtype?: "auto" | "int8" | "fp8";
+  /** KV cache storage (vLLM's --kv-cache-dtype): "auto" (absent) keeps f32; "int8"/"fp8" store 8-bit codes with a scale per token and KV head; "f16" stores IEEE halves. */
+  kvCacheDtype?: "auto" | "int8" | "fp8" | "f16";
   /** Logits soft-cap (Gemma 2, Grok): score = cap * tanh(score / cap) after smScale; null/absent for none. */
   logitsSoftCap?: number | null;
   /**

@@ -7,16 +7,17 @@ import { noneQuantPlugin } from "../../plugins/quant/none/index.ts";
 import { ggufQuantPlugin } from "../../plugins/quant/gguf/index.ts";
 import { singleRequestInput } from "../../src/runner/model-input.ts";
 import type { Backend, QuantPlugin } from "../../src/plugin/types.ts";
+import type { KvCacheDtype } from "../../src/quant/kv-cache.ts";
 
 /** Load a model without the engine and run one sequence greedily through contiguous blocks. */
-export async function directModel(path: string, opts: { tokenizerPath?: string; quant?: QuantPlugin; backend?: Backend } = {}) {
+export async function directModel(path: string, opts: { tokenizerPath?: string; quant?: QuantPlugin; backend?: Backend; kvCacheDtype?: KvCacheDtype } = {}) {
   const ck = await loadCheckpoint(path, opts.tokenizerPath ? { tokenizerPath: opts.tokenizerPath } : {});
   const vocab = ck.tensors.get("token_embd.weight")!.dims[1]!;
   const config = architectureOf(ck).config(ck, vocab);
   const backend = opts.backend ?? (await cpuBackendPlugin.create({}));
   const maxLen = Math.min(config.contextLength, 1024);
   const model = LlamaModel.load(ck, config, backend, opts.quant ?? noneQuantPlugin, maxLen);
-  const shape = { numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim, smScale: 1 / Math.sqrt(config.headDim), slidingWindow: null };
+  const shape = { numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim, smScale: 1 / Math.sqrt(config.headDim), slidingWindow: null, kvCacheDtype: opts.kvCacheDtype };
   const attn = pagedAttentionPlugin.create(shape, backend);
   const blockSize = 16;
   const cache = attn.allocateKvCache(Math.ceil(maxLen / blockSize) + 1, blockSize);

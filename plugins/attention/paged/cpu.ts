@@ -4,15 +4,19 @@ import type { WasmKernels } from "../../backend/cpu/wasm-kernels.ts";
 import { dexp } from "../../../src/util/det-math.ts";
 import { dtanh } from "../../backend/cpu/extra-kernels.ts";
 import { kvCacheQuantizer, type KvCacheQuantizer } from "../../../src/quant/kv-cache.ts";
+import { HALF } from "../../../src/quant/half.ts";
+import { f32BitsToF16 } from "../../../src/loader/gguf/dequantize.ts";
 
 /**
  * Reference PagedAttention on the cpu backend. Cache per layer: K and V as
  * [numBlocks, blockSize, numKvHeads, headDim]. Each query token attends causally to positions
  * 0..pos of its own request (or the last `slidingWindow` of them, per layer with
  * layerSlidingWindows), read through its block table; scores are soft-capped when the shape says so.
- * With shape.kvCacheDtype int8/fp8 the cache holds 8-bit codes and a scale per token and KV head
- * (src/quant/kv-cache.ts, i32 tensors [numBlocks, blockSize, words]); each request's K/V are
- * dequantized into f32 staging (position-major) before it attends.
+ * With shape.kvCacheDtype int8/fp8 the cache holds 8-bit codes and a scale per token and KV head,
+ * with f16 IEEE halves (src/quant/kv-cache.ts, i32 tensors [numBlocks, blockSize, words]); each
+ * request's K/V are decoded into f32 staging (position-major) before it attends. An f16 cache also
+ * attends in half precision as llama.cpp's CPU flash attention does (attendHalf): with the same
+ * cache type as llama.cpp's default, greedy output follows llama.cpp's further.
  */
 export class PagedAttentionCpu implements AttentionImpl {
   private scores = new Float64Array(0);
@@ -25,8 +29,57 @@ export class PagedAttentionCpu implements AttentionImpl {
   /** Offsets and f64 scratch in the backend's wasm memory, for attendWasm. */
   private wasmScratch: { offs: Int32Array; items: Int32Array; sc: Float64Array; acc: Float64Array } | null = null;
 
+  /** f16 cache: scratch for the half-precision attention (q in halves, the f16 V accumulator). */
+  private readonly half32 = new Float32Array(1);
+  private readonly half32Bits = new Uint32Array(this.half32.buffer);
+  private qHalf = new Float32Array(0);
+  private vkqHalf = new Float32Array(0);
+
   constructor(private readonly shape: AttentionShape, private readonly backend: Backend) {
     this.kvq = kvCacheQuantizer(shape.kvCacheDtype, shape.numKvHeads, shape.headDim);
+  }
+
+  /** x rounded to f32, then to an IEEE half (nearest, ties to even): the value of that half. */
+  private toHalf(x: number): number {
+    this.half32[0] = x;
+    return HALF[f32BitsToF16(this.half32Bits[0]!)]!;
+  }
+
+  /**
+   * One query head over `len` staged keys in half precision, as llama.cpp's CPU flash attention
+   * runs an f16 KV cache (ggml's flash_attn_ext, one query row at a time): q rounded to f16; each
+   * K·q summed exactly, rounded to f32 and scaled in f32 (soft-capped if asked); an online softmax
+   * in f32 (running max M and sum S); the V accumulator held in f16, rescaled by exp(Mold - M) on a
+   * new max and updated as acc + v * exp(s - M) rounded to f16 after every key; finally acc * (1/S).
+   */
+  private attendHalf(qa: Float32Array, qo: number, kCache: Float32Array, vCache: Float32Array, offs: Int32Array, kvo: number, len: number, oa: Float32Array): void {
+    const { headDim } = this.shape;
+    const fr = Math.fround, cap = this.shape.logitsSoftCap ?? 0;
+    const scale = fr(cap > 0 ? fr(this.shape.smScale) / cap : this.shape.smScale);
+    if (this.qHalf.length < headDim) { this.qHalf = new Float32Array(headDim); this.vkqHalf = new Float32Array(headDim); }
+    const q16 = this.qHalf, acc = this.vkqHalf;
+    for (let d = 0; d < headDim; d++) q16[d] = this.toHalf(qa[qo + d]!);
+    acc.fill(0, 0, headDim);
+    let M = -Infinity, S = 0;
+    for (let j = 0; j < len; j++) {
+      const o = offs[j]! + kvo;
+      let s = 0;
+      for (let d = 0; d < headDim; d++) s += q16[d]! * kCache[o + d]!;
+      s = fr(fr(s) * scale);
+      if (cap > 0) s = fr(cap * dtanh(s));
+      let ms = 1, vs = 1;
+      if (s > M) {
+        ms = fr(dexp(M - s));
+        M = s;
+        for (let d = 0; d < headDim; d++) acc[d] = this.toHalf(acc[d]! * ms);
+      } else {
+        vs = fr(dexp(s - M));
+      }
+      for (let d = 0; d < headDim; d++) acc[d] = this.toHalf(acc[d]! + vCache[o + d]! * vs);
+      S = fr(fr(S * ms) + vs);
+    }
+    const inv = S === 0 ? 0 : fr(1 / S);
+    for (let d = 0; d < headDim; d++) oa[qo + d] = acc[d]! * inv;
   }
 
   kvBytesPerToken(): number {
@@ -75,6 +128,7 @@ export class PagedAttentionCpu implements AttentionImpl {
     if (!kvq && cap === 0 && this.attendWasm(b, slidingWindow, qa, f32(kc), f32(vc), oa)) return;
     const group = numHeads / numKvHeads;
     const bs = b.blockSize;
+    const half = kvq?.dtype === "f16";
     if (this.acc.length < headDim) this.acc = new Float64Array(headDim);
     const acc = this.acc;
     for (let r = 0; r < b.numReqs; r++) {
@@ -108,6 +162,7 @@ export class PagedAttentionCpu implements AttentionImpl {
         for (let h = 0; h < numHeads; h++) {
           const qo = t * numHeads * headDim + h * headDim;
           const kvo = ((h / group) | 0) * headDim;
+          if (half) { this.attendHalf(qa, qo, kCache, vCache, offs, kvo, len, oa); continue; }
           let max = -Infinity;
           for (let j = 0; j < len; j++) {
             const ko = offs[j]! + kvo;

@@ -35,10 +35,12 @@ describe("attention conformance: every builtin plugin against fp64 dense attenti
     expect(NAMES).toEqual(expect.arrayContaining(["paged", "flashinfer", "flex"]));
   });
 
-  it("a plugin that cannot honour a shape refuses it with a reason (8-bit KV cache, per-layer windows: flashinfer and flex)", async () => {
+  it("a plugin that cannot honour a shape refuses it with a reason (8-bit or f16 KV cache, per-layer windows: flashinfer and flex)", async () => {
     const backend = await cpuBackendPlugin.create({});
-    const shape = { ...shapeOf(randomSpec(1)), kvCacheDtype: "int8" as const };
-    for (const name of ["flashinfer", "flex"]) expect((await plugin(name)).check(shape, backend).join()).toMatch(/kv cache dtype int8 is not supported/);
+    for (const kvCacheDtype of ["int8", "f16"] as const) {
+      const shape = { ...shapeOf(randomSpec(1)), kvCacheDtype };
+      for (const name of ["flashinfer", "flex"]) expect((await plugin(name)).check(shape, backend).join()).toMatch(new RegExp(`f32 KV cache; kv cache dtype ${kvCacheDtype} is not supported \\(paged has it\\)`));
+    }
     const perLayer = { ...shapeOf(randomSpec(1)), layerSlidingWindows: [4, null] };
     for (const name of ["flashinfer", "flex"]) expect((await plugin(name)).check(perLayer, backend).join()).toMatch(/per-layer windows .* not supported/);
     expect((await plugin("paged")).check(perLayer, backend)).toEqual([]);
