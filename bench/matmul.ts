@@ -102,7 +102,7 @@ function int4(g: number): Bench {
 /** The wasm product for instance K, weights placed there once (activations quantized per call for int8-dynamic, as the plugin does). */
 function wasmFn(K: WasmKernels, c: ReturnType<Bench["make"]>, k: number): Js {
   if (c.bytes instanceof Float32Array) { const w = K.placeF32(c.bytes)!; return (out, x, n) => K.matmulF32(out, x, w, n, k, m); }
-  const w = K.placeBytes(c.bytes)!;
+  const w = K.placeGguf(c.kernel, c.bytes, k, m)!;
   if (!c.dynamic) return (out, x, n) => K.matmulPlaced(c.kernel, out, x, w, n, k, m);
   let act: ReturnType<typeof int8ActivationBuffer> | undefined;
   return (out, x, n) => { act = int8ActivationBuffer(n, k, act); quantizeRowsInt8(x, n, k, act.xq, act.xs); K.matmulPlaced(c.kernel, out, act.packed, w, n, k, m); };

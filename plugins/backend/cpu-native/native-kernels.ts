@@ -59,6 +59,18 @@ export class NativeKernels extends WasmKernels {
     this.nativePool = addon.createPool(threads);
   }
 
+  /** Q8_0 and Q4_0 stay in GGUF's blocks as stored (the C kernels read them in place); other types as for WebAssembly. */
+  override placeGguf(which: KernelName, blocks: Uint8Array, k: number, m: number): Uint8Array | null {
+    return which === "matmulQ8_0" || which === "matmulQ4_0" ? this.placeBytes(blocks) : super.placeGguf(which, blocks, k, m);
+  }
+
+  protected override weightProblem(which: KernelName, w: Uint8Array, k: number, m: number): string | null {
+    if (which !== "matmulQ8_0" && which !== "matmulQ4_0") return super.weightProblem(which, w, k, m);
+    if (k % 32 !== 0) return `${which}: a [${m}, ${k}] weight matrix needs a row length that is a multiple of 32`;
+    const need = NATIVE_KINDS[which]!.bytes(k, m);
+    return w.byteLength < need ? `${which}: a [${m}, ${k}] weight matrix needs ${need} placed bytes, got ${w.byteLength}` : null;
+  }
+
   /** Instruction set the addon's kernels use ("avx2 fma f16c" or "generic"). */
   features(): string {
     return this.addon.features();

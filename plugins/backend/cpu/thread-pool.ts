@@ -22,9 +22,9 @@ const CONTROL_WORDS = 16;
 /** Spin iterations before an idle worker sleeps (a step posts hundreds of calls back to back). */
 const SPIN = 4000;
 
-/** Columns per chunk: about 4 chunks per thread, a multiple of 4, at least 16. */
+/** Columns per chunk: about 4 chunks per thread, a multiple of 8 (the Q8_0/Q4_0 kernels' column groups), at least 16. */
 export function chunkColumns(m: number, threads: number): number {
-  return Math.max(16, Math.ceil(m / (threads * 4) / 4) * 4);
+  return Math.max(16, Math.ceil(m / (threads * 4) / 8) * 8);
 }
 
 export type KernelFn = (out: number, x: number, w: number, n: number, k: number, m: number, j0: number, j1: number) => void;

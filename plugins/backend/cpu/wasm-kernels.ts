@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { WasmThreadPool, type KernelFn } from "./thread-pool.ts";
-import { placedProblem } from "./wasm/layouts.ts";
+import { ggufX8Layout, placedProblem } from "./wasm/layouts.ts";
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // must match --maximumMemory in scripts/build-wasm.sh
@@ -148,6 +148,19 @@ export class WasmKernels {
     view.set(data);
     this.resident.set(view, at);
     return view;
+  }
+
+  /** Why placed weights `w` cannot be read by kernel `which` as a [m, k] matrix (layouts.ts placedProblem), or null. */
+  protected weightProblem(which: KernelName, w: Uint8Array, k: number, m: number): string | null {
+    return placedProblem(which, w, k, m);
+  }
+
+  /**
+   * Places a GGUF weight matrix [m, k] for kernel `which`: Q8_0 and Q4_0 blocks regrouped into the
+   * x8 layout their kernels read (wasm/q8act.ts), other types as stored; null when out of memory.
+   */
+  placeGguf(which: KernelName, blocks: Uint8Array, k: number, m: number): Uint8Array | null {
+    return this.placeBytes(which === "matmulQ8_0" || which === "matmulQ4_0" ? ggufX8Layout(which, blocks, k, m) : blocks);
   }
 
   /** Copies raw bytes (a Q8_0 weight matrix) into wasm memory once; returns a handle for matmulQ8_0. */
@@ -301,7 +314,7 @@ export class WasmKernels {
   }
 
   /**
-   * out[n*m] = x[n*k] · W^T for W in Q8_0 blocks (k % 32 == 0); w must come from placeBytes. x is
+   * out[n*m] = x[n*k] · W^T for W in Q8_0 blocks (k % 32 == 0); w must come from placeGguf. x is
    * quantized to Q8_0 per 32-value block first (int8 activations, integer block dots: llama.cpp's
    * ggml_vec_dot_q8_0_q8_0 with a fixed f32 accumulation order; see wasm/q8act.ts).
    */
@@ -319,7 +332,7 @@ export class WasmKernels {
   matmulPlaced(which: KernelName, out: Float32Array, x: Float32Array, w: Uint8Array, n: number, k: number, m: number): void {
     const wAt = this.addressOf(w);
     if (wAt < 0) throw new Error(`${which}: weights are not resident in this wasm memory`);
-    const problem = placedProblem(which, w, k, m);
+    const problem = this.weightProblem(which, w, k, m);
     if (problem) throw new RangeError(problem);
     this.call(which, out, x, wAt, n, k, m);
   }

@@ -90,15 +90,15 @@ const WASM_KERNELS = new Map<GGMLType, [KernelName, number]>([
 
 /**
  * The WebAssembly SIMD128 kernel for a GGUF weight matrix [m, k] of `type`, its bytes copied once
- * into the backend's wasm memory as stored; null when the backend has no wasm kernels, the type
+ * into the backend's wasm memory (Q8_0 and Q4_0 regrouped into the x8 layout, the others as stored); null when the backend has no wasm kernels, the type
  * has none (F32 goes through the backend's matmul; other block types stay on the JS kernels), k
  * is not a multiple of the block size, or the weights do not fit.
  */
 export function wasmGgufMatmul(backend: unknown, type: GGMLType, bytes: Uint8Array, k: number, m: number): MatmulFn | null {
   const wasm = wasmKernelsOf(backend), kernel = WASM_KERNELS.get(type);
   if (!wasm || !kernel || k % kernel[1] !== 0) return null;
-  const w = wasm.placeBytes(bytes);
-  if (!w) return null;
   const name = kernel[0];
+  const w = wasm.placeGguf(name, bytes, k, m);
+  if (!w) return null;
   return (out, x, n) => wasm.matmulPlaced(name, out, x, w, n, k, m);
 }

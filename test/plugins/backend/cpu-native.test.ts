@@ -133,8 +133,8 @@ describe.skipIf(!addon)("cpu-native addon kernels", () => {
       if (!wasm) return; // no WebAssembly SIMD here: nothing to compare with
       for (const c of q8ActCases()) {
         const which = c.kind === "q8_0" ? "matmulQ8_0" : "matmulQ4_0", a = new Float32Array(c.n * c.m), b = new Float32Array(c.n * c.m);
-        native.matmulPlaced(which, a, c.x, native.placeBytes(c.w)!, c.n, c.k, c.m);
-        wasm.matmulPlaced(which, b, c.x, wasm.placeBytes(c.w)!, c.n, c.k, c.m);
+        native.matmulPlaced(which, a, c.x, native.placeGguf(which, c.w, c.k, c.m)!, c.n, c.k, c.m);
+        wasm.matmulPlaced(which, b, c.x, wasm.placeGguf(which, c.w, c.k, c.m)!, c.n, c.k, c.m);
         expect(digest(a), caseLabel(c)).toBe(digest(b));
       }
     } finally {

@@ -7,11 +7,11 @@ import { Prng } from "../../../src/sampling/prng.ts";
 const rand = (r: Prng, n: number) => Float32Array.from({ length: n }, () => r.nextFloat() * 2 - 1);
 
 describe("chunkColumns", () => {
-  it("gives chunks that are multiples of 4, at least 16 wide, about 4 per thread", () => {
+  it("gives chunks that are multiples of 8, at least 16 wide, about 4 per thread", () => {
     for (const m of [1, 3, 64, 577, 1536, 49152]) {
       for (const threads of [1, 2, 3, 16]) {
         const c = chunkColumns(m, threads);
-        expect(c % 4, `m=${m} T=${threads}`).toBe(0);
+        expect(c % 8, `m=${m} T=${threads}`).toBe(0);
         expect(c).toBeGreaterThanOrEqual(16);
         if (m >= 64 * threads) expect(Math.ceil(m / c)).toBeGreaterThanOrEqual(3 * threads);
       }
@@ -39,8 +39,8 @@ describe.skipIf(!wasmSimdAvailable())("the worker pool over shared wasm memory",
           const q = new Uint8Array((m * k32) / 32 * 34);
           for (let i = 0; i < q.length; i++) q[i] = i % 34 === 1 ? 0x1c : Math.floor(r.nextFloat() * 256);
           const xq = rand(r, n * k32);
-          one.matmulQ8_0(a, xq, one.placeBytes(q)!, n, k32, m);
-          many.matmulQ8_0(b, xq, many.placeBytes(q)!, n, k32, m);
+          one.matmulQ8_0(a, xq, one.placeGguf("matmulQ8_0", q, k32, m)!, n, k32, m);
+          many.matmulQ8_0(b, xq, many.placeGguf("matmulQ8_0", q, k32, m)!, n, k32, m);
           expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer)), `q8_0 ${n}x${k32}x${m} on ${threads} threads`).toBe(true);
         }
       } finally {

@@ -152,7 +152,7 @@ export function dtypeDigests(K: WasmKernels): Record<string, string> {
   for (const d of DTYPES) {
     const r = new Prng(1000 + d.name.length * 7 + d.kernel.length);
     const k = d.block === 1 ? 67 : Math.max(d.block, 256), m = 13, n = 3;
-    const w = K.placeBytes(d.make(r, m, k).bytes)!, x = rand(r, n * k), out = new Float32Array(n * m);
+    const w = K.placeGguf(d.kernel, d.make(r, m, k).bytes, k, m)!, x = rand(r, n * k), out = new Float32Array(n * m);
     K.matmulPlaced(d.kernel, out, x, w, n, k, m);
     res[d.name] = digest(out);
   }

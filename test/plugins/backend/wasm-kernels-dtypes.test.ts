@@ -45,7 +45,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels of every weight dtyp
       const r = new Prng(21 + d.name.length), K = createWasmKernels()!;
       for (const k of ks(d)) {
         for (const [n, m] of NM) {
-          const c = d.make(r, m, k), w = K.placeBytes(c.bytes)!, x = rand(r, n * k), out = new Float32Array(n * m);
+          const c = d.make(r, m, k), w = K.placeGguf(d.kernel, c.bytes, k, m)!, x = rand(r, n * k), out = new Float32Array(n * m);
           K.matmulPlaced(d.kernel, out, x, w, n, k, m);
           checkAgainstF64(out, x, c.deq, n, k, m, d.name, d.q8Activations);
           const js = new Float32Array(n * m);
@@ -70,7 +70,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels of every weight dtyp
     const r = new Prng(51), K = createWasmKernels()!;
     for (const d of DTYPES) {
       const k = d.block === 1 ? 1027 : 1024, n = 37, m = 9; // about 8 rows per cache block at this k
-      const c = d.make(r, m, k), w = K.placeBytes(c.bytes)!, x = rand(r, n * k), out = new Float32Array(n * m), one = new Float32Array(m);
+      const c = d.make(r, m, k), w = K.placeGguf(d.kernel, c.bytes, k, m)!, x = rand(r, n * k), out = new Float32Array(n * m), one = new Float32Array(m);
       K.matmulPlaced(d.kernel, out, x, w, n, k, m);
       for (let i = 0; i < n; i++) {
         K.matmulPlaced(d.kernel, one, x.subarray(i * k, (i + 1) * k), w, 1, k, m);
@@ -97,7 +97,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels of every weight dtyp
 
   /** out[i, j] = W[j, i] exactly for x = the identity (k rows of k): every weight decoded on its own. */
   function decodeEach(K: WasmKernels, kernel: Parameters<WasmKernels["matmulPlaced"]>[0], bytes: Uint8Array, values: Float64Array, k: number, m: number): number {
-    const w = K.placeBytes(bytes)!, x = new Float32Array(k * k), out = new Float32Array(k * m);
+    const w = K.placeGguf(kernel, bytes, k, m)!, x = new Float32Array(k * k), out = new Float32Array(k * m);
     for (let i = 0; i < k; i++) x[i * k + i] = 1;
     K.matmulPlaced(kernel, out, x, w, k, k, m);
     let bad = 0;
@@ -136,8 +136,8 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels of every weight dtyp
       for (const d of DTYPES) {
         const k = d.block === 1 ? 515 : 512, n = 3, m = 203; // n k m >= 2^18 and m >= 16: the pool splits it
         const c = d.make(r, m, k), x = rand(r, n * k), a = new Float32Array(n * m), b = new Float32Array(n * m);
-        K1.matmulPlaced(d.kernel, a, x, K1.placeBytes(c.bytes)!, n, k, m);
-        K2.matmulPlaced(d.kernel, b, x, K2.placeBytes(c.bytes)!, n, k, m);
+        K1.matmulPlaced(d.kernel, a, x, K1.placeGguf(d.kernel, c.bytes, k, m)!, n, k, m);
+        K2.matmulPlaced(d.kernel, b, x, K2.placeGguf(d.kernel, c.bytes, k, m)!, n, k, m);
         expect(Array.from(b), d.name).toEqual(Array.from(a));
       }
       const k = 515, n = 3, m = 203, q = quantizeInt8(rand(r, m * k), m, k), act = int8ActivationBuffer(n, k);
@@ -159,9 +159,9 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels of every weight dtyp
 
   it("bad shapes and layouts are refused with what was wrong, before any kernel reads past a matrix", () => {
     const r = new Prng(61), K = createWasmKernels()!, out = new Float32Array(64), x = rand(r, 4 * 512);
-    const q4 = K.placeBytes(new Uint8Array(18 * 2))!; // two Q4_0 blocks
+    const q4 = K.placeBytes(new Uint8Array(18 * 2))!; // two Q4_0 blocks as stored, not regrouped
     expect(() => K.matmulPlaced("matmulQ4_0", out, x, q4, 1, 48, 1)).toThrow(/matmulQ4_0: a \[1, 48\] weight matrix needs a row length that is a multiple of 32/);
-    expect(() => K.matmulPlaced("matmulQ4_0", out, x, q4, 1, 32, 3)).toThrow(/needs 54 placed bytes, got 36/);
+    expect(() => K.matmulPlaced("matmulQ4_0", out, x, q4, 1, 32, 3)).toThrow(/needs 160 placed bytes, got 36/);
     expect(() => K.matmulPlaced("matmulQ4_K", out, x, q4, 1, 32, 1)).toThrow(/multiple of 256/);
     expect(() => K.matmulPlaced("matmulInt4", out, x, q4, 1, 32, 1)).toThrow(/not in the matmulInt4 layout \(group size /);
     const c8 = K.placeBytes(code8Layout("e4m3", new Uint8Array(6), new Float32Array(2), 2, 3))!;

@@ -68,7 +68,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels", () => {
   it("q8_0 matmul (q8 activations) equals the exact reference on odd n and m; batched bits equal single-row bits", () => {
     const r = new Prng(12), K = createWasmKernels()!;
     for (const [n, k, m] of [[1, 32, 1], [3, 64, 5], [5, 96, 9], [8, 160, 7], [33, 32, 3]] as const) {
-      const x = rand(r, n * k), bytes = q8(r, m, k), w = K.placeBytes(bytes)!, out = new Float32Array(n * m);
+      const x = rand(r, n * k), bytes = q8(r, m, k), w = K.placeGguf("matmulQ8_0", bytes, k, m)!, out = new Float32Array(n * m);
       K.matmulQ8_0(out, x, w, n, k, m);
       expect(Array.from(out), `q8_0 ${n}x${k}x${m}`).toEqual(Array.from(matmulQ8Act("q8_0", x, bytes, n, k, m)));
       for (let i = 0; i < n; i++) {
@@ -108,7 +108,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels", () => {
     const r = new Prng(15), K = createWasmKernels()!;
     const [n, k, m] = [5, 67, 13], x = rand(r, n * k), w = K.placeF32(rand(r, m * k))!, out = new Float32Array(n * m);
     K.matmulF32(out, x, w, n, k, m);
-    const bytes = q8(r, 7, 64), wq = K.placeBytes(bytes)!, xq = rand(r, 3 * 64), oq = new Float32Array(3 * 7);
+    const bytes = q8(r, 7, 64), wq = K.placeGguf("matmulQ8_0", bytes, 64, 7)!, xq = rand(r, 3 * 64), oq = new Float32Array(3 * 7);
     K.matmulQ8_0(oq, xq, wq, 3, 64, 7);
     // Recorded under Node 20 (vitest); bun test must print the same digests.
     expect([digest(out), digest(oq)]).toEqual(EXPECTED_DIGESTS);

@@ -52,7 +52,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm Q8_0/Q4_0 kernels × q8 activations 
         for (const k of [32, 96, 576]) {
           for (const m of [1, 7, 49, 1000]) {
             const bytes = weights(r, kind, m, k);
-            const placed = pools.map((K) => K.placeBytes(bytes)!);
+            const placed = pools.map((K) => K.placeGguf(KERNEL[kind], bytes, k, m)!);
             for (const n of [1, 2, 3, 17]) {
               const x = activations(r, n, k), want = matmulQ8Act(kind, x, bytes, n, k, m);
               pools.forEach((K, t) => {
@@ -74,12 +74,12 @@ describe.skipIf(!wasmSimdAvailable())("wasm Q8_0/Q4_0 kernels × q8 activations 
     try {
       for (const kind of ["q8_0", "q4_0"] as const) {
         const n = 70, k = 576, m = 61, bytes = weights(r, kind, m, k), x = activations(r, n, k), out = new Float32Array(n * m);
-        K.matmulPlaced(KERNEL[kind], out, x, K.placeBytes(bytes)!, n, k, m);
+        K.matmulPlaced(KERNEL[kind], out, x, K.placeGguf(KERNEL[kind], bytes, k, m)!, n, k, m);
         expect(bitsEqual(out, matmulQ8Act(kind, x, bytes, n, k, m)), kind).toBe(true);
         // Every row alone gives the bits it gets in the batch.
         const one = new Float32Array(m);
         for (const i of [0, 5, 63, 69]) {
-          K.matmulPlaced(KERNEL[kind], one, x.subarray(i * k, (i + 1) * k), K.placeBytes(bytes)!, 1, k, m);
+          K.matmulPlaced(KERNEL[kind], one, x.subarray(i * k, (i + 1) * k), K.placeGguf(KERNEL[kind], bytes, k, m)!, 1, k, m);
           expect(Array.from(one), `${kind} row ${i}`).toEqual(Array.from(out.subarray(i * m, (i + 1) * m)));
         }
       }
@@ -92,7 +92,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm Q8_0/Q4_0 kernels × q8 activations 
     const r = new Prng(83), K = createWasmKernels()!;
     for (const kind of ["q8_0", "q4_0"] as const) {
       const n = 5, k = 256, m = 9, bytes = weights(r, kind, m, k), x = activations(r, n, k), out = new Float32Array(n * m);
-      K.matmulPlaced(KERNEL[kind], out, x, K.placeBytes(bytes)!, n, k, m);
+      K.matmulPlaced(KERNEL[kind], out, x, K.placeGguf(KERNEL[kind], bytes, k, m)!, n, k, m);
       const { value, abs } = matmulQ8ActF64(kind, x, bytes, n, k, m);
       // Per block: one rounding of dx dw, of isum (dx dw), of the sum: <= 3 (k / 32) 2^-24 Σ|terms|.
       for (let i = 0; i < n * m; i++) expect(Math.abs(out[i]! - value[i]!), `${kind} [${i}]`).toBeLessThanOrEqual(abs[i]! * 3 * (k / 32) * 2 ** -24 + 1e-30);

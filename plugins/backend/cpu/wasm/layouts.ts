@@ -8,7 +8,10 @@
  * - matmulInt4 (src/quant/int4.ts): header (i32 group size), f32 scales [m, k/G], zero points
  *   u8 [m, k/G] from a 16-byte boundary, packed nibbles [m, k/2] from a 16-byte boundary.
  * - matmulInt8Dynamic: weights as matmulCode8 format 0; activations as int8ActivationBuffer.
+ * - matmulQ8_0, matmulQ4_0: the GGUF blocks regrouped by ggufX8Layout into the "x8" layout of
+ *   wasm/q8act.ts (8 columns interleaved by k-pairs, f32 scales), so one load feeds 8 columns.
  */
+import { f16ToF32 } from "../../../../src/loader/gguf/dequantize.ts";
 import type { WasmKernels } from "../wasm-kernels.ts";
 
 export type Code8Format = "int8" | "e4m3" | "e5m2";
@@ -69,8 +72,52 @@ export function int8ActivationBuffer(n: number, k: number, prev?: Int8Activation
 
 /** Bytes per block and weights per block of the GGUF kernels (weights placed as stored). */
 const GGUF_BLOCKS: Partial<Record<string, [number, number]>> = {
-  matmulQ8_0: [34, 32], matmulQ4_0: [18, 32], matmulQ4_K: [144, 256], matmulQ6_K: [210, 256], matmulF16: [2, 1], matmulBF16: [2, 1],
+  matmulQ4_K: [144, 256], matmulQ6_K: [210, 256], matmulF16: [2, 1], matmulBF16: [2, 1],
 };
+/** Bytes per (8-column group, 32-value block) of the x8 layouts, and the GGUF block bytes they come from. */
+const X8_BLOCKS: Partial<Record<string, { x8: number; gguf: number }>> = {
+  matmulQ8_0: { x8: 288, gguf: 34 }, matmulQ4_0: { x8: 160, gguf: 18 },
+};
+
+/** Bytes of a [m, k] matrix in the x8 layout of `which` (matmulQ8_0 or matmulQ4_0). */
+export function x8LayoutBytes(which: "matmulQ8_0" | "matmulQ4_0", k: number, m: number): number {
+  return Math.ceil(m / 8) * (k / 32) * X8_BLOCKS[which]!.x8;
+}
+
+/**
+ * The x8 layout (wasm/q8act.ts) of a GGUF Q8_0 or Q4_0 matrix [m, k] stored as `blocks`: per
+ * group of 8 rows and block of 32 values, the 8 f16 scales widened to f32, then the codes
+ * interleaved by k-pairs (Q8_0: 16 bytes per pair; Q4_0: 16 bytes per two pairs, low and high
+ * nibbles, each the value as 4-bit two's complement); rows past m are zeros. Same values, regrouped: the products are unchanged.
+ */
+export function ggufX8Layout(which: "matmulQ8_0" | "matmulQ4_0", blocks: Uint8Array, k: number, m: number): Uint8Array {
+  const { x8, gguf } = X8_BLOCKS[which]!;
+  const nb = k / 32;
+  if (!Number.isInteger(nb) || nb < 1 || blocks.byteLength < nb * gguf * m) throw new RangeError(`${which}: a [${m}, ${k}] matrix needs k a multiple of 32 and ${nb * gguf * m} bytes of blocks, got k = ${k}, ${blocks.byteLength} bytes`);
+  const out = new Uint8Array(x8LayoutBytes(which, k, m));
+  const view = new DataView(out.buffer), src = new DataView(blocks.buffer, blocks.byteOffset, blocks.byteLength);
+  for (let j = 0; j < m; j++) {
+    const g = j >> 3, c = j & 7;
+    for (let b = 0; b < nb; b++) {
+      const s = (j * nb + b) * gguf, o = (g * nb + b) * x8;
+      view.setFloat32(o + 4 * c, f16ToF32(src.getUint16(s, true)), true);
+      const codes = o + 32;
+      if (which === "matmulQ8_0") {
+        for (let t = 0; t < 16; t++) {
+          out[codes + 16 * t + 2 * c] = blocks[s + 2 + 2 * t]!;
+          out[codes + 16 * t + 2 * c + 1] = blocks[s + 3 + 2 * t]!;
+        }
+      } else {
+        // GGUF Q4_0: byte i holds element i (low nibble) and i + 16 (high nibble).
+        const nib = (e: number) => (e < 16 ? blocks[s + 2 + e]! & 15 : blocks[s + 2 + e - 16]! >> 4);
+        for (let u = 0; u < 8; u++) {
+          for (let e = 0; e < 2; e++) out[codes + 16 * u + 2 * c + e] = (nib(4 * u + e) | (nib(4 * u + 2 + e) << 4)) ^ 0x88;
+        }
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * Why placed weights `w` cannot be read by kernel `which` as a [m, k] matrix (row length not a
@@ -81,7 +128,11 @@ export function placedProblem(which: string, w: Uint8Array, k: number, m: number
   const rows = `${which}: a [${m}, ${k}] weight matrix`;
   const gguf = GGUF_BLOCKS[which];
   let need: number;
-  if (gguf) {
+  const x8 = X8_BLOCKS[which];
+  if (x8) {
+    if (k % 32 !== 0) return `${rows} needs a row length that is a multiple of 32`;
+    need = x8LayoutBytes(which as "matmulQ8_0" | "matmulQ4_0", k, m);
+  } else if (gguf) {
     if (k % gguf[1] !== 0) return `${rows} needs a row length that is a multiple of ${gguf[1]}`;
     need = (k / gguf[1]) * gguf[0] * m;
   } else if (which === "matmulCode8" || which === "matmulInt8Dynamic") {

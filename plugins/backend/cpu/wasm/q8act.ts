@@ -13,7 +13,7 @@
 // lanes of one f32x4, which computes each lane exactly as the scalar formula: results do not
 // depend on n, the row or column blocking or the thread split.
 // @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
-import { f16, f16x4, hsumI32 } from "./common";
+import { f16 } from "./common";
 
 /** Bytes of one block of a 4-row group of quantized activations: 4 × 32 int16 codes, 4 f32 scales. */
 const GROUP_BLOCK: usize = 272;
@@ -80,142 +80,161 @@ export function quantizeQ8_0Rows(dst: usize, src: usize, n: i32, k: i32): void {
   }
 }
 
-/** Four i32x4 → one i32x4 of their lane sums [Σa, Σb, Σc, Σd]. */
-// @ts-ignore: decorator
-@inline function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
-  const t0 = i32x4.add(i32x4.shuffle(a, b, 0, 4, 1, 5), i32x4.shuffle(a, b, 2, 6, 3, 7));
-  const t1 = i32x4.add(i32x4.shuffle(c, d, 0, 4, 1, 5), i32x4.shuffle(c, d, 2, 6, 3, 7));
-  return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
-}
+/*
+ * Weights in the "x8" layout (written at placement by layouts.ts ggufX8Layout from the GGUF
+ * blocks): the columns (weight rows) in groups of 8, zero columns padding the last group; group
+ * g's block b (k values 32b..32b+31) is BS bytes at w + (g nb + b) BS:
+ *   8 f32 scales (the blocks' f16 d widened, exactly), then the codes of the 8 columns interleaved
+ *   by pairs of k, so that one 16-byte load gives a k-pair of every column:
+ *   Q8_0 (BS 288): for k-pair t = 0..15, 16 bytes: byte 2c + e = code of column c at k = 2t + e.
+ *   Q4_0 (BS 160): for quad u = 0..7, 16 bytes: byte 2c + e = v(c, 4u + e) | v(c, 4u + 2 + e) << 4,
+ *   v = the value (GGUF's nibble - 8) as 4-bit two's complement (the nibble xor 8): the low
+ *   nibbles are k-pair 2u, the high ones 2u + 1; shifts sign-extend them with no constants.
+ * Widened to int16, a k-pair of 4 columns is one i16x8; i32x4.dot_i16x8_s against the activation
+ * row's k-pair splat to all lanes (one 32-bit load) gives those 4 columns' partial dot products
+ * in the 4 lanes, so no horizontal sum is needed.
+ */
+const BS_Q8: usize = 288;
+const BS_Q4: usize = 160;
 
 /**
- * Half a weight block at wh = block + h (h = 0 or 8) as two i16x8: halfLo elements h..h+7, halfHi
- * elements h+16..h+23. fmt 0 = Q8_0 (34-byte blocks: f16 d, 32 int8), fmt 1 = Q4_0 (18-byte
- * blocks: f16 d, byte t holds element t in its low nibble and t + 16 in its high nibble, value
- * nibble - 8).
+ * 8 columns (group at wg) × the 4 rows of activation group xg: per block the int32 dots of the
+ * 32 (row, column) pairs in 8 i32x4, one k-pair per step (8 accumulators, 2 weight vectors and
+ * 4 broadcast activation pairs fit the 15 vector registers V8 allocates on x64), then
+ * out[row][col] = out + (f32)isum · (dx · dw) in place (the 4 rows' 8 outputs zeroed first):
+ * the recurrence of the contract, per lane.
  */
 // @ts-ignore: decorator
-@inline function halfLo(wh: usize, fmt: i32): v128 {
-  if (fmt == 0) return v128.load8x8_s(wh, 2);
-  return i16x8.sub(v128.and(v128.load8x8_u(wh, 2), i16x8.splat(15)), i16x8.splat(8));
-}
-// @ts-ignore: decorator
-@inline function halfHi(wh: usize, fmt: i32): v128 {
-  if (fmt == 0) return v128.load8x8_s(wh, 18);
-  return i16x8.sub(i16x8.shr_u(v128.load8x8_u(wh, 2), 4), i16x8.splat(8));
-}
-
-/**
- * One weight row (wr) × the 4 activation rows of group xg, the rows in the lanes: per block each
- * weight half is decoded once and used for 4 rows, the four int32 dots reduced into one i32x4 and
- * scaled by dx4 · dw. Half a block per inner iteration keeps V8 from hoisting every load ahead
- * (and spilling registers). Writes out[o + r rm] for r < R (the group's rows past n are the
- * buffer's zero padding: computed, not stored).
- */
-// @ts-ignore: decorator
-@inline function rows4(wr: usize, nb: i32, fmt: i32, bs: usize, xg: usize, o: usize, rm: usize, R: i32): void {
-  let acc = f32x4.splat(0);
-  const wend = wr + <usize>nb * bs;
-  for (let wb = wr, xb = xg; wb < wend; wb += bs, xb += GROUP_BLOCK) {
-    let p0 = i32x4.splat(0), p1 = i32x4.splat(0), p2 = i32x4.splat(0), p3 = i32x4.splat(0);
-    for (let h: usize = 0; h < 16; h += 8) {
-      const wh = wb + h, xa = xb + (h << 1);
-      const wa = halfLo(wh, fmt), wc = halfHi(wh, fmt);
-      p0 = i32x4.add(p0, i32x4.add(i32x4.dot_i16x8_s(v128.load(xa), wa), i32x4.dot_i16x8_s(v128.load(xa, 32), wc)));
-      p1 = i32x4.add(p1, i32x4.add(i32x4.dot_i16x8_s(v128.load(xa, 64), wa), i32x4.dot_i16x8_s(v128.load(xa, 96), wc)));
-      p2 = i32x4.add(p2, i32x4.add(i32x4.dot_i16x8_s(v128.load(xa, 128), wa), i32x4.dot_i16x8_s(v128.load(xa, 160), wc)));
-      p3 = i32x4.add(p3, i32x4.add(i32x4.dot_i16x8_s(v128.load(xa, 192), wa), i32x4.dot_i16x8_s(v128.load(xa, 224), wc)));
-    }
-    const s = f32x4.mul(v128.load(xb, 256), f32x4.splat(f16(<u32>load<u16>(wb))));
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sum4(p0, p1, p2, p3)), s));
-  }
-  store<f32>(o, f32x4.extract_lane(acc, 0));
-  if (R > 1) store<f32>(o + rm, f32x4.extract_lane(acc, 1));
-  if (R > 2) store<f32>(o + 2 * rm, f32x4.extract_lane(acc, 2));
-  if (R > 3) store<f32>(o + 3 * rm, f32x4.extract_lane(acc, 3));
-}
-
-/**
- * One activation row (xr) × 4 weight rows (wr, stride rowBytes), the columns in the lanes: the
- * row's block stays in registers for the four columns; the four f16 scales are widened together.
- * Writes out[o .. o + 16).
- */
-// @ts-ignore: decorator
-@inline function cols4(wr: usize, rowBytes: usize, nb: i32, fmt: i32, bs: usize, xr: usize, sr: usize, o: usize): void {
-  let acc = f32x4.splat(0);
+@inline function tile4x8(wg: usize, nb: i32, fmt: i32, bs: usize, xg: usize, o: usize, rm: usize): void {
+  const z = f32x4.splat(0);
+  v128.store(o, z); v128.store(o, z, 16); v128.store(o + rm, z); v128.store(o + rm, z, 16);
+  v128.store(o + 2 * rm, z); v128.store(o + 2 * rm, z, 16); v128.store(o + 3 * rm, z); v128.store(o + 3 * rm, z, 16);
   for (let b = 0; b < nb; b++) {
-    const xb = xr + <usize>b * GROUP_BLOCK;
-    const wb0 = wr + <usize>b * bs, wb1 = wb0 + rowBytes, wb2 = wb1 + rowBytes, wb3 = wb2 + rowBytes;
-    let p0 = i32x4.splat(0), p1 = i32x4.splat(0), p2 = i32x4.splat(0), p3 = i32x4.splat(0);
-    for (let h: usize = 0; h < 16; h += 8) {
-      const xl = v128.load(xb + (h << 1)), xh = v128.load(xb + (h << 1), 32);
-      p0 = i32x4.add(p0, i32x4.add(i32x4.dot_i16x8_s(xl, halfLo(wb0 + h, fmt)), i32x4.dot_i16x8_s(xh, halfHi(wb0 + h, fmt))));
-      p1 = i32x4.add(p1, i32x4.add(i32x4.dot_i16x8_s(xl, halfLo(wb1 + h, fmt)), i32x4.dot_i16x8_s(xh, halfHi(wb1 + h, fmt))));
-      p2 = i32x4.add(p2, i32x4.add(i32x4.dot_i16x8_s(xl, halfLo(wb2 + h, fmt)), i32x4.dot_i16x8_s(xh, halfHi(wb2 + h, fmt))));
-      p3 = i32x4.add(p3, i32x4.add(i32x4.dot_i16x8_s(xl, halfLo(wb3 + h, fmt)), i32x4.dot_i16x8_s(xh, halfHi(wb3 + h, fmt))));
+    const wb = wg + <usize>b * bs, xb = xg + <usize>b * GROUP_BLOCK;
+    let p0 = i32x4.splat(0), q0 = i32x4.splat(0), p1 = i32x4.splat(0), q1 = i32x4.splat(0);
+    let p2 = i32x4.splat(0), q2 = i32x4.splat(0), p3 = i32x4.splat(0), q3 = i32x4.splat(0);
+    for (let t = 0; t < 16; t++) {
+      const xp = xb + (<usize>t << 2);
+      let a0: v128, a1: v128;
+      if (fmt == 0) {
+        const cp = wb + 32 + (<usize>t << 4);
+        a0 = v128.load8x8_s(cp); a1 = v128.load8x8_s(cp, 8);
+      } else {
+        // The high nibbles on odd steps, the low ones on even: a branch, so both shifts are constants.
+        const cp = wb + 32 + (<usize>(t >> 1) << 4);
+        const v = v128.load8x8_s(cp), w = v128.load8x8_s(cp, 8);
+        if (t & 1) { a0 = i16x8.shr_s(v, 4); a1 = i16x8.shr_s(w, 4); }
+        else { a0 = i16x8.shr_s(i16x8.shl(v, 12), 12); a1 = i16x8.shr_s(i16x8.shl(w, 12), 12); }
+      }
+      const s0 = v128.load32_splat(xp), s1 = v128.load32_splat(xp, 64), s2 = v128.load32_splat(xp, 128), s3 = v128.load32_splat(xp, 192);
+      p0 = i32x4.add(p0, i32x4.dot_i16x8_s(s0, a0)); q0 = i32x4.add(q0, i32x4.dot_i16x8_s(s0, a1));
+      p1 = i32x4.add(p1, i32x4.dot_i16x8_s(s1, a0)); q1 = i32x4.add(q1, i32x4.dot_i16x8_s(s1, a1));
+      p2 = i32x4.add(p2, i32x4.dot_i16x8_s(s2, a0)); q2 = i32x4.add(q2, i32x4.dot_i16x8_s(s2, a1));
+      p3 = i32x4.add(p3, i32x4.dot_i16x8_s(s3, a0)); q3 = i32x4.add(q3, i32x4.dot_i16x8_s(s3, a1));
     }
-    let hb = i32x4.splat(<i32>load<u16>(wb0));
-    hb = i32x4.replace_lane(hb, 1, <i32>load<u16>(wb1));
-    hb = i32x4.replace_lane(hb, 2, <i32>load<u16>(wb2));
-    hb = i32x4.replace_lane(hb, 3, <i32>load<u16>(wb3));
-    const s = f32x4.mul(f32x4.splat(load<f32>(sr + <usize>b * GROUP_BLOCK)), f16x4(hb));
-    acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(sum4(p0, p1, p2, p3)), s));
+    const dl = v128.load(wb), dh = v128.load(wb, 16);
+    let d = v128.load32_splat(xb, 256), r = o;
+    v128.store(r, f32x4.add(v128.load(r), f32x4.mul(f32x4.convert_i32x4_s(p0), f32x4.mul(d, dl))));
+    v128.store(r, f32x4.add(v128.load(r, 16), f32x4.mul(f32x4.convert_i32x4_s(q0), f32x4.mul(d, dh))), 16);
+    d = v128.load32_splat(xb, 260); r += rm;
+    v128.store(r, f32x4.add(v128.load(r), f32x4.mul(f32x4.convert_i32x4_s(p1), f32x4.mul(d, dl))));
+    v128.store(r, f32x4.add(v128.load(r, 16), f32x4.mul(f32x4.convert_i32x4_s(q1), f32x4.mul(d, dh))), 16);
+    d = v128.load32_splat(xb, 264); r += rm;
+    v128.store(r, f32x4.add(v128.load(r), f32x4.mul(f32x4.convert_i32x4_s(p2), f32x4.mul(d, dl))));
+    v128.store(r, f32x4.add(v128.load(r, 16), f32x4.mul(f32x4.convert_i32x4_s(q2), f32x4.mul(d, dh))), 16);
+    d = v128.load32_splat(xb, 268); r += rm;
+    v128.store(r, f32x4.add(v128.load(r), f32x4.mul(f32x4.convert_i32x4_s(p3), f32x4.mul(d, dl))));
+    v128.store(r, f32x4.add(v128.load(r, 16), f32x4.mul(f32x4.convert_i32x4_s(q3), f32x4.mul(d, dh))), 16);
   }
-  v128.store(o, acc);
-}
-
-/** One activation row × one weight row, the f32 recurrence in scalar code. */
-// @ts-ignore: decorator
-@inline function one(wr: usize, nb: i32, fmt: i32, bs: usize, xr: usize, sr: usize, o: usize): void {
-  let acc: f32 = 0;
-  for (let b = 0; b < nb; b++) {
-    const wb = wr + <usize>b * bs, xb = xr + <usize>b * GROUP_BLOCK;
-    const p = i32x4.add(
-      i32x4.add(i32x4.dot_i16x8_s(v128.load(xb), halfLo(wb, fmt)), i32x4.dot_i16x8_s(v128.load(xb, 32), halfHi(wb, fmt))),
-      i32x4.add(i32x4.dot_i16x8_s(v128.load(xb, 16), halfLo(wb + 8, fmt)), i32x4.dot_i16x8_s(v128.load(xb, 48), halfHi(wb + 8, fmt))));
-    const s = load<f32>(sr + <usize>b * GROUP_BLOCK) * f16(<u32>load<u16>(wb));
-    acc = acc + <f32>hsumI32(p) * s;
-  }
-  store<f32>(o, acc);
 }
 
 /**
- * Columns j0..j1 of x · W^T for Q8_0 (fmt 0, 34-byte blocks) or Q4_0 (fmt 1, 18-byte blocks)
- * weights, x the q8-activation buffer. Rows in groups of 4 (rows in lanes), swept over the
- * columns one cache block of rows at a time; then the last n % 4 rows (see below).
+ * 8 columns (group at wg) × one activation row (codes at xr within its group's blocks, scale at
+ * sr), the f32 accumulators in registers; stores columns c0..c1-1 of the group at out o.
  */
 // @ts-ignore: decorator
-@inline function matmulQ8Act(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32, fmt: i32, bs: usize): void {
-  const nb = k >> 5, rowBytes = <usize>nb * bs, rm = <usize>m << 2, nfull = n & ~3, groupBytes = <usize>nb * GROUP_BLOCK;
-  // 16-32 KB of quantized rows per cache block (a multiple of 4 rows).
-  const tile = max(4, (16384 / k) & ~3);
+@inline function row1x8(wg: usize, nb: i32, fmt: i32, bs: usize, xr: usize, sr: usize, o: usize, c0: i32, c1: i32): void {
+  let al = f32x4.splat(0), ah = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const wb = wg + <usize>b * bs, xb = xr + <usize>b * GROUP_BLOCK;
+    let p = i32x4.splat(0), q = i32x4.splat(0);
+    if (fmt == 0) {
+      for (let t = 0; t < 16; t++) {
+        const cp = wb + 32 + (<usize>t << 4), s = v128.load32_splat(xb + (<usize>t << 2));
+        p = i32x4.add(p, i32x4.dot_i16x8_s(s, v128.load8x8_s(cp)));
+        q = i32x4.add(q, i32x4.dot_i16x8_s(s, v128.load8x8_s(cp, 8)));
+      }
+    } else {
+      // One row leaves registers to spare: both k-pairs of a 16-byte group per step, fixed shifts.
+      for (let u = 0; u < 8; u++) {
+        const cp = wb + 32 + (<usize>u << 4), xp = xb + (<usize>u << 3);
+        const v = v128.load8x8_s(cp), w = v128.load8x8_s(cp, 8);
+        const s = v128.load32_splat(xp), s2 = v128.load32_splat(xp, 4);
+        p = i32x4.add(p, i32x4.add(i32x4.dot_i16x8_s(s, i16x8.shr_s(i16x8.shl(v, 12), 12)), i32x4.dot_i16x8_s(s2, i16x8.shr_s(v, 4))));
+        q = i32x4.add(q, i32x4.add(i32x4.dot_i16x8_s(s, i16x8.shr_s(i16x8.shl(w, 12), 12)), i32x4.dot_i16x8_s(s2, i16x8.shr_s(w, 4))));
+      }
+    }
+    const d = v128.load32_splat(sr + <usize>b * GROUP_BLOCK);
+    al = f32x4.add(al, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.mul(d, v128.load(wb))));
+    ah = f32x4.add(ah, f32x4.mul(f32x4.convert_i32x4_s(q), f32x4.mul(d, v128.load(wb, 16))));
+  }
+  if (c0 == 0 && c1 == 8) {
+    v128.store(o, al); v128.store(o, ah, 16);
+    return;
+  }
+  if (c0 <= 0 && c1 > 0) store<f32>(o, f32x4.extract_lane(al, 0));
+  if (c0 <= 1 && c1 > 1) store<f32>(o, f32x4.extract_lane(al, 1), 4);
+  if (c0 <= 2 && c1 > 2) store<f32>(o, f32x4.extract_lane(al, 2), 8);
+  if (c0 <= 3 && c1 > 3) store<f32>(o, f32x4.extract_lane(al, 3), 12);
+  if (c0 <= 4 && c1 > 4) store<f32>(o, f32x4.extract_lane(ah, 0), 16);
+  if (c0 <= 5 && c1 > 5) store<f32>(o, f32x4.extract_lane(ah, 1), 20);
+  if (c0 <= 6 && c1 > 6) store<f32>(o, f32x4.extract_lane(ah, 2), 24);
+  if (c0 <= 7 && c1 > 7) store<f32>(o, f32x4.extract_lane(ah, 3), 28);
+}
+
+/**
+ * Columns j0..j1 of x · W^T for x8-layout Q8_0 (fmt 0) or Q4_0 (fmt 1) weights, x the
+ * q8-activation buffer. Rows in tiles of about 256 KB of activations (L2); per tile each group of
+ * 8 columns stays in L1 while it meets every 4-row group of the tile. Groups cut by j0 or j1 and
+ * the last n % 4 rows run one row at a time, storing only their own columns.
+ */
+// @ts-ignore: decorator
+@inline function matmulX8(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32, fmt: i32, bs: usize): void {
+  const nb = k >> 5, rm = <usize>m << 2, nfull = n & ~3, groupBytes = <usize>nb * GROUP_BLOCK, wgBytes = <usize>nb * bs;
+  const g0 = j0 >> 3, g1 = (j1 + 7) >> 3;
+  const tile = max(4, (262144 / (nb * 68)) & ~3);
   for (let i0 = 0; i0 < nfull; i0 += tile) {
     const i1 = min(nfull, i0 + tile);
-    for (let j = j0; j < j1; j++) {
-      const wr = w + <usize>j * rowBytes, oj = out + (<usize>j << 2);
-      for (let i = i0; i < i1; i += 4) rows4(wr, nb, fmt, bs, x + <usize>(i >> 2) * groupBytes, oj + <usize>i * rm, rm, 4);
+    for (let g = g0; g < g1; g++) {
+      const jc = g << 3, wg = w + <usize>g * wgBytes;
+      if (jc >= j0 && jc + 8 <= j1) {
+        for (let i = i0; i < i1; i += 4) tile4x8(wg, nb, fmt, bs, x + <usize>(i >> 2) * groupBytes, out + ((<usize>i * <usize>m + <usize>jc) << 2), rm);
+      } else {
+        for (let i = i0; i < i1; i++) rowX8(wg, nb, fmt, bs, x, groupBytes, i, out + ((<usize>i * <usize>m + <usize>jc) << 2), j0 - jc, j1 - jc);
+      }
     }
   }
-  const rest = n - nfull, xg = x + <usize>(nfull >> 2) * groupBytes, og = out + <usize>nfull * rm;
-  if (rest > 1) {
-    // 2 or 3 rows: one pass over the weights, rows in lanes (the padding lanes are not stored).
-    for (let j = j0; j < j1; j++) rows4(w + <usize>j * rowBytes, nb, fmt, bs, xg, og + (<usize>j << 2), rm, rest);
-  } else if (rest == 1) {
-    // One row (decode): Q4_0 four columns in lanes; Q8_0 one column at a time (a single weight
-    // stream runs faster from DRAM than four interleaved ones of 34-byte blocks).
-    const sr = xg + 256;
-    let j = j0;
-    if (fmt == 1) for (; j + 4 <= j1; j += 4) cols4(w + <usize>j * rowBytes, rowBytes, nb, fmt, bs, xg, sr, og + (<usize>j << 2));
-    for (; j < j1; j++) one(w + <usize>j * rowBytes, nb, fmt, bs, xg, sr, og + (<usize>j << 2));
+  for (let i = nfull; i < n; i++) {
+    for (let g = g0; g < g1; g++) {
+      const jc = g << 3;
+      rowX8(w + <usize>g * wgBytes, nb, fmt, bs, x, groupBytes, i, out + ((<usize>i * <usize>m + <usize>jc) << 2), j0 - jc, j1 - jc);
+    }
   }
 }
 
-/** Q8_0 weights × q8 activations (x: the quantizeQ8_0Rows buffer; k a multiple of 32). */
-export function matmulQ8_0(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
-  matmulQ8Act(out, x, w, n, k, m, j0, j1, 0, 34);
+/** row1x8 for activation row i of buffer x, columns max(c0, 0)..min(c1, 8) of the group. */
+// @ts-ignore: decorator
+@inline function rowX8(wg: usize, nb: i32, fmt: i32, bs: usize, x: usize, groupBytes: usize, i: i32, o: usize, c0: i32, c1: i32): void {
+  const xg = x + <usize>(i >> 2) * groupBytes, r = <usize>(i & 3);
+  row1x8(wg, nb, fmt, bs, xg + (r << 6), xg + 256 + (r << 2), o, max(c0, 0), min(c1, 8));
 }
 
-/** Q4_0 weights × q8 activations (x: the quantizeQ8_0Rows buffer; k a multiple of 32). */
+/** Q8_0 weights in the x8 layout × q8 activations (x: the quantizeQ8_0Rows buffer; k a multiple of 32). */
+export function matmulQ8_0(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
+  matmulX8(out, x, w, n, k, m, j0, j1, 0, BS_Q8);
+}
+
+/** Q4_0 weights in the x8 layout × q8 activations (x: the quantizeQ8_0Rows buffer; k a multiple of 32). */
 export function matmulQ4_0(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
-  matmulQ8Act(out, x, w, n, k, m, j0, j1, 1, 18);
+  matmulX8(out, x, w, n, k, m, j0, j1, 1, BS_Q4);
 }
