@@ -40,14 +40,15 @@ export class WasmThreadPool {
   /**
    * Starts threads-1 workers, each instantiating `module` (and `opsModule`) over `memory` with the
    * kernels `names` ("ops.x" for ops.wasm's x; indices into that list are what run() takes).
+   * `scratch`: thread i's region of per-thread kernel scratch is at + i bytes (i = 0 the caller's).
    */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], threads: number, opsModule: WebAssembly.Module | null = null) {
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], threads: number, opsModule: WebAssembly.Module | null = null, scratch: { at: number; bytes: number } | null = null) {
     this.threads = threads;
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     Atomics.store(this.ctl, CHUNKS, 0);
     for (let index = 1; index < threads; index++) {
       const w = new Worker(new URL("./wasm-worker.js", import.meta.url), {
-        workerData: { module, opsModule, memory, control: this.ctl, names: [...names], spin: SPIN },
+        workerData: { module, opsModule, memory, control: this.ctl, names: [...names], spin: SPIN, scratch: scratch ? { at: scratch.at + index * scratch.bytes, bytes: scratch.bytes } : null },
       });
       w.unref();
       w.on("error", () => { /* a dead worker claims no chunks; the caller computes them */ });

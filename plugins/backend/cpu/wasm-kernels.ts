@@ -84,14 +84,22 @@ export function q8ActivationBytes(n: number, k: number): number {
 const PARALLEL_MIN_MACS = 1 << 18;
 /** Element visits below which an elementwise op stays on the calling thread. */
 const PARALLEL_MIN_OPS = 1 << 13;
-/** ops.wasm functions the pool runs, after the kernels of KERNEL_NAMES. */
+/** The kernels.wasm functions the pool runs: the products, then the q8-activation quantizer by row ranges. */
+const POOL_KERNELS = [...KERNEL_NAMES, "quantizeQ8_0RowRange"] as const;
+/** ops.wasm functions the pool runs, after POOL_KERNELS. */
 const POOL_OPS = ["attendItems", "siluMulRange", "rmsNormRows", "addRange"] as const;
+/** Bytes of kernel scratch per thread (a Q4_0 column group widened to Q8_0: 288 bytes per 32 inputs). */
+const KERNEL_SCRATCH_BYTES = 128 * 1024;
+/** Activation values below which the q8 quantizer stays on the calling thread. */
+const PARALLEL_MIN_QUANT = 1 << 15;
 
 /** The kernels over one memory. Create with createWasmKernels(); one per backend instance. */
 export class WasmKernels {
   protected readonly memory: WebAssembly.Memory;
   private readonly fn: Record<KernelName, KernelFn>;
   private readonly quantizeQ8_0Rows: (dst: number, src: number, n: number, k: number) => void;
+  private readonly quantizeQ8_0RowRange: KernelFn;
+  private readonly scratch: { at: number; bytes: number };
   private pool: WasmThreadPool | null = null;
   private opsKernels: OpsKernels | null | undefined = undefined;
   private epsCell: Float64Array | null = null;
@@ -111,7 +119,12 @@ export class WasmKernels {
     const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports;
     this.fn = exports as unknown as Record<KernelName, KernelFn>;
     this.quantizeQ8_0Rows = exports.quantizeQ8_0Rows as (dst: number, src: number, n: number, k: number) => void;
+    this.quantizeQ8_0RowRange = exports.quantizeQ8_0RowRange as KernelFn;
     this.refresh();
+    // Per-thread kernel scratch (wasm/q8act.ts setScratch): this thread's region first, then each worker's.
+    const at = this.alloc(threads * KERNEL_SCRATCH_BYTES);
+    this.scratch = { at, bytes: KERNEL_SCRATCH_BYTES };
+    (exports.setScratch as ((at: number, bytes: number) => void) | undefined)?.(at, KERNEL_SCRATCH_BYTES);
   }
 
   private refresh(): void {
@@ -204,11 +217,16 @@ export class WasmKernels {
     this.ensure(Math.max(xAt + n * k * 4, outAt + n * m * 4));
     if (xAt === scratch) this.heap.set(x.subarray(0, n * k), xAt >> 2);
     if (Q8_ACTIVATION_KERNELS.has(which)) {
-      // x quantized to Q8_0 once, on this thread, into scratch after x and out: every thread reads the same bits.
+      // x quantized to Q8_0 once (split by rows over the pool when large), into scratch after x and out: every thread reads the same bits.
       if (k % 32 !== 0) throw new RangeError(`${which}: row length k = ${k} must be a multiple of 32`);
       const qAt = scratch + Math.ceil((n * k * 4) / 64) * 64 + Math.ceil((n * m * 4) / 64) * 64;
       this.ensure(qAt + q8ActivationBytes(n, k));
-      this.quantizeQ8_0Rows(qAt, xAt, n, k);
+      if (this.threads > 1 && n >= 16 && n * k >= PARALLEL_MIN_QUANT) {
+        this.pool ??= this.startPool();
+        this.pool.run(POOL_KERNELS.indexOf("quantizeQ8_0RowRange"), this.quantizeQ8_0RowRange, qAt, xAt, 0, n, k, n);
+      } else {
+        this.quantizeQ8_0Rows(qAt, xAt, n, k);
+      }
       xAt = qAt;
     }
     const fn = this.fn[which];
@@ -240,7 +258,7 @@ export class WasmKernels {
 
   private startPool(): WasmThreadPool {
     const opsModule = this.ops() ? this.opsModule : null;
-    return new WasmThreadPool(this.module, this.memory, [...KERNEL_NAMES, ...POOL_OPS.map((o) => `ops.${o}`)], this.threads, opsModule);
+    return new WasmThreadPool(this.module, this.memory, [...POOL_KERNELS, ...POOL_OPS.map((o) => `ops.${o}`)], this.threads, opsModule, this.scratch);
   }
 
   /**
@@ -255,7 +273,7 @@ export class WasmKernels {
     const bits = this.i32Bits[0]!;
     if (this.threads > 1 && count >= 8 * this.threads && keys * headDim >= PARALLEL_MIN_MACS) {
       this.pool ??= this.startPool();
-      this.pool.run(KERNEL_NAMES.length + POOL_OPS.indexOf("attendItems"), ops.attendItems, tableAt, 0, 0, headDim, bits, count);
+      this.pool.run(POOL_KERNELS.length + POOL_OPS.indexOf("attendItems"), ops.attendItems, tableAt, 0, 0, headDim, bits, count);
     } else {
       ops.attendItems(tableAt, 0, 0, headDim, bits, count, 0, count);
     }
@@ -270,7 +288,7 @@ export class WasmKernels {
     const fn = this.ops()![op];
     if (this.threads > 1 && work >= PARALLEL_MIN_OPS && m >= 8 * this.threads) {
       this.pool ??= this.startPool();
-      this.pool.run(KERNEL_NAMES.length + POOL_OPS.indexOf(op), fn, out, x, w, n, k, m);
+      this.pool.run(POOL_KERNELS.length + POOL_OPS.indexOf(op), fn, out, x, w, n, k, m);
     } else {
       fn(out, x, w, n, k, m, 0, m);
     }

@@ -5,8 +5,10 @@
 import { workerData } from "node:worker_threads";
 
 const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, CHUNK = 12, CHUNKS = 13, BASE = 14;
-const { module, opsModule, memory, control, names, spin } = workerData;
+const { module, opsModule, memory, control, names, spin, scratch } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+// This thread's kernel scratch (its own region of the shared memory).
+if (scratch && typeof exports.setScratch === "function") exports.setScratch(scratch.at, scratch.bytes);
 const ops = opsModule ? new WebAssembly.Instance(opsModule, { env: { memory } }).exports : {};
 // "ops.name" names a function of ops.wasm, other names functions of kernels.wasm.
 const fns = names.map((n) => (n.startsWith("ops.") ? ops[n.slice(4)] : exports[n]));

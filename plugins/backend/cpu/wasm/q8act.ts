@@ -47,8 +47,22 @@ export function f32ToF16Bits(f: f32): u32 {
  * q = roundf(x id), stored scale dx = f16(d) widened back to f32.
  */
 export function quantizeQ8_0Rows(dst: usize, src: usize, n: i32, k: i32): void {
+  quantizeRows(dst, src, n, k, 0, n);
+}
+
+/**
+ * quantizeQ8_0Rows split over the thread pool (its (out, x, w, n, k, m, j0, j1) convention, m = n):
+ * rows j0..j1 of x at src into dst, and the padding rows with the range that ends at n. Each row's
+ * codes do not depend on the split.
+ */
+export function quantizeQ8_0RowRange(dst: usize, src: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
+  quantizeRows(dst, src, n, k, j0, j1);
+}
+
+// @ts-ignore: decorator
+@inline function quantizeRows(dst: usize, src: usize, n: i32, k: i32, i0: i32, i1: i32): void {
   const nb = k >> 5, n4 = (n + 3) & ~3;
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const xr = src + ((<usize>i * <usize>k) << 2);
     const qr = dst + <usize>(i >> 2) * <usize>nb * GROUP_BLOCK + (<usize>(i & 3) << 6), sr = qr - (<usize>(i & 3) << 6) + 256 + (<usize>(i & 3) << 2);
     for (let b = 0; b < nb; b++) {
@@ -70,7 +84,7 @@ export function quantizeQ8_0Rows(dst: usize, src: usize, n: i32, k: i32): void {
     }
   }
   // Padding rows: zero codes and scales.
-  for (let i = n; i < n4; i++) {
+  for (let i = i1 < n ? n4 : n; i < n4; i++) {
     const qr = dst + <usize>(i >> 2) * <usize>nb * GROUP_BLOCK + (<usize>(i & 3) << 6);
     for (let b = 0; b < nb; b++) {
       const qb = qr + <usize>b * GROUP_BLOCK, z = i32x4.splat(0);
@@ -193,6 +207,36 @@ const BS_Q4: usize = 160;
 }
 
 /**
+ * This instance's scratch (set once per thread by the host: each thread instantiates the module,
+ * so each has its own copy of these globals and its own region of the shared memory).
+ */
+let scratch: usize = 0;
+let scratchBytes: usize = 0;
+
+/** Gives this instance (one thread) the scratch region [at, at + bytes) of the shared memory. */
+export function setScratch(at: usize, bytes: usize): void {
+  scratch = at;
+  scratchBytes = bytes;
+}
+
+/**
+ * A Q4_0 x8 group (nb blocks at src) widened into the Q8_0 x8 layout at dst: the same values, one
+ * byte each, so a group met by many row groups runs the Q8_0 kernel's shorter inner loop.
+ */
+// @ts-ignore: decorator
+@inline function widenQ4Group(dst: usize, src: usize, nb: i32): void {
+  for (let b = 0; b < nb; b++) {
+    const s = src + <usize>b * BS_Q4, d = dst + <usize>b * BS_Q8;
+    v128.store(d, v128.load(s)); v128.store(d, v128.load(s, 16), 16);
+    for (let u: usize = 0; u < 8; u++) {
+      const v = v128.load(s + 32 + (u << 4));
+      v128.store(d + 32 + (u << 5), i8x16.shr_s(i8x16.shl(v, 4), 4));
+      v128.store(d + 48 + (u << 5), i8x16.shr_s(v, 4));
+    }
+  }
+}
+
+/**
  * Columns j0..j1 of x · W^T for x8-layout Q8_0 (fmt 0) or Q4_0 (fmt 1) weights, x the
  * q8-activation buffer. Rows in tiles of about 256 KB of activations (L2); per tile each group of
  * 8 columns stays in L1 while it meets every 4-row group of the tile. Groups cut by j0 or j1 and
@@ -208,7 +252,13 @@ const BS_Q4: usize = 160;
     for (let g = g0; g < g1; g++) {
       const jc = g << 3, wg = w + <usize>g * wgBytes;
       if (jc >= j0 && jc + 8 <= j1) {
-        for (let i = i0; i < i1; i += 4) tile4x8(wg, nb, fmt, bs, x + <usize>(i >> 2) * groupBytes, out + ((<usize>i * <usize>m + <usize>jc) << 2), rm);
+        if (fmt == 1 && i1 - i0 >= 8 && <usize>nb * BS_Q8 <= scratchBytes) {
+          // Q4_0 met by 2+ row groups: widened once into this thread's scratch, then as Q8_0.
+          widenQ4Group(scratch, wg, nb);
+          for (let i = i0; i < i1; i += 4) tile4x8(scratch, nb, 0, BS_Q8, x + <usize>(i >> 2) * groupBytes, out + ((<usize>i * <usize>m + <usize>jc) << 2), rm);
+        } else {
+          for (let i = i0; i < i1; i += 4) tile4x8(wg, nb, fmt, bs, x + <usize>(i >> 2) * groupBytes, out + ((<usize>i * <usize>m + <usize>jc) << 2), rm);
+        }
       } else {
         for (let i = i0; i < i1; i++) rowX8(wg, nb, fmt, bs, x, groupBytes, i, out + ((<usize>i * <usize>m + <usize>jc) << 2), j0 - jc, j1 - jc);
       }
