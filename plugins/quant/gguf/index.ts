@@ -38,7 +38,8 @@ export const ggufQuantPlugin: QuantPlugin = {
     if (!SUPPORTED.includes(tensor.type)) {
       throw new Error(`gguf cannot compute on tensor type ${ggmlTypeName(tensor.type)} (${tensor.name}); supported: ${SUPPORTED_NAMES}`);
     }
-    // WebAssembly SIMD128 on the cpu backend: the weights are copied once, as stored, into its wasm memory.
+    // WebAssembly SIMD128 on the cpu backend: the weights are copied once into its wasm memory (Q8_0/Q4_0
+    // regrouped into 8-column groups, see plugins/backend/cpu/wasm/q8act.ts; the C addon reads them as stored).
     const simd = wasmGgufMatmul(backend, tensor.type, tensor.data, k, m);
     if (simd) return { ...base, weightBytes: tensor.data.byteLength, apply: (x, out, n) => simd(f32(out), f32(x), n) };
     if ((tensor.type === GGMLType.Q8_0 || tensor.type === GGMLType.Q4_0) && k % 32 === 0) {
