@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createWasmKernels, wasmSimdAvailable, type WasmKernels } from "../../../plugins/backend/cpu/wasm-kernels.ts";
-import { code8Layout, int8ActivationBuffer } from "../../../plugins/backend/cpu/wasm/layouts.ts";
+import { code8Layout, ggufX8Layout, int8ActivationBuffer, x8LayoutBytes } from "../../../plugins/backend/cpu/wasm/layouts.ts";
 import { matmulInt8Dynamic } from "../../../plugins/quant/int8/cpu-kernels.ts";
 import { quantizeInt8, quantizeRowsInt8 } from "../../../src/quant/int8.ts";
 import { f16ToF32 } from "../../../src/loader/gguf/dequantize.ts";
@@ -168,6 +168,39 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels of every weight dtyp
     expect(() => K.matmulPlaced("matmulInt8Dynamic", out, x, c8, 1, 3, 2)).toThrow(/not in the matmulInt8Dynamic layout \(header 1;/);
     expect(() => K.matmulPlaced("matmulCode8", out, x, c8, 1, 4, 2)).toThrow(/needs 40 placed bytes, got 38/);
     K.matmulPlaced("matmulCode8", out, x, c8, 1, 3, 2); // the right shape runs
+  });
+
+  it("the x8 regrouping of Q8_0 / Q4_0 blocks keeps every value in its documented place; bad shapes are refused", () => {
+    const r = new Prng(62);
+    for (const [which, bs] of [["matmulQ8_0", 34], ["matmulQ4_0", 18]] as const) {
+      const m = 11, k = 96, nb = k / 32, blocks = new Uint8Array(m * nb * bs);
+      for (let i = 0; i < blocks.length; i++) blocks[i] = Math.floor(r.nextFloat() * 256);
+      for (let o = 0; o < blocks.length; o += bs) blocks[o + 1] = 0x30 + (o % 7); // finite f16 scales
+      // GGUF value (scale, code) of column j at input p.
+      const gguf = (j: number, p: number): [number, number] => {
+        const o = (j * nb + (p >> 5)) * bs, e = p & 31, d = f16ToF32(blocks[o]! | (blocks[o + 1]! << 8));
+        if (bs === 34) return [d, (blocks[o + 2 + e]! << 24) >> 24];
+        return [d, (e < 16 ? blocks[o + 2 + e]! & 15 : blocks[o + 2 + e - 16]! >> 4) - 8];
+      };
+      const x8 = ggufX8Layout(which, blocks, k, m), view = new DataView(x8.buffer);
+      expect(x8.byteLength).toBe(x8LayoutBytes(which, k, m));
+      expect(x8.byteLength).toBe(2 * nb * (bs === 34 ? 288 : 160));
+      for (let j = 0; j < 16; j++) {
+        for (let p = 0; p < k; p++) {
+          const g = j >> 3, c = j & 7, b = p >> 5, e = p & 31, o = (g * nb + b) * (bs === 34 ? 288 : 160);
+          let code: number;
+          if (bs === 34) code = (x8[o + 32 + 16 * (e >> 1) + 2 * c + (e & 1)]! << 24) >> 24;
+          else {
+            const byte = x8[o + 32 + 16 * (e >> 2) + 2 * c + (e & 1)]!, nib = (e & 2) ? byte >> 4 : byte & 15;
+            code = (nib << 28) >> 28;
+          }
+          const [d, q] = j < m ? gguf(j, p) : [0, 0];
+          expect([view.getFloat32(o + 4 * c, true), code], `${which} column ${j} input ${p}`).toEqual([Math.fround(d), q]);
+        }
+      }
+      expect(() => ggufX8Layout(which, blocks, 48, m)).toThrow(/k a multiple of 32/);
+      expect(() => ggufX8Layout(which, blocks.subarray(1), k, m)).toThrow(new RegExp(`needs k a multiple of 32 and ${m * nb * bs} bytes of blocks`));
+    }
   });
 
   it("fixed bits on every runtime (Node, Bun and Deno run the same wasm)", () => {
