@@ -67,6 +67,8 @@ export interface OpsKernels {
   siluMul(out: number, gate: number, up: number, len: number): void;
   rmsNorm(out: number, x: number, w: number, eps: number, n: number, dim: number): void;
   dexp(x: number): number;
+  /** Gives this thread's instance its scratch region (attention scores). */
+  setScratch?(at: number, bytes: number): void;
 }
 
 /**
@@ -88,7 +90,10 @@ const PARALLEL_MIN_OPS = 1 << 13;
 const POOL_KERNELS = [...KERNEL_NAMES, "quantizeQ8_0RowRange"] as const;
 /** ops.wasm functions the pool runs, after POOL_KERNELS. */
 const POOL_OPS = ["attendItems", "siluMulRange", "rmsNormRows", "addRange"] as const;
-/** Bytes of kernel scratch per thread (a Q4_0 column group widened to Q8_0: 288 bytes per 32 inputs). */
+/**
+ * Bytes of kernel scratch per thread: a Q4_0 column group widened to Q8_0 (288 bytes per 32
+ * inputs), or one query's attention scores (4 bytes per key; longer rows take the online softmax).
+ */
 const KERNEL_SCRATCH_BYTES = 128 * 1024;
 /** Activation values below which the q8 quantizer stays on the calling thread. */
 const PARALLEL_MIN_QUANT = 1 << 15;
@@ -249,6 +254,8 @@ export class WasmKernels {
         const mod = new WebAssembly.Module(readFileSync(new URL("./wasm/ops.wasm", import.meta.url)));
         this.opsKernels = new WebAssembly.Instance(mod, { env: { memory: this.memory } }).exports as unknown as OpsKernels;
         this.opsModule = mod;
+        // The same per-thread scratch as kernels.wasm (a thread runs one of them at a time).
+        this.opsKernels.setScratch?.(this.scratch.at, this.scratch.bytes);
       } catch {
         this.opsKernels = null;
       }

@@ -9,6 +9,7 @@ const { module, opsModule, memory, control, names, spin, scratch } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 // This thread's kernel scratch (its own region of the shared memory).
 if (scratch && typeof exports.setScratch === "function") exports.setScratch(scratch.at, scratch.bytes);
+if (scratch && typeof ops.setScratch === "function") ops.setScratch(scratch.at, scratch.bytes);
 const ops = opsModule ? new WebAssembly.Instance(opsModule, { env: { memory } }).exports : {};
 // "ops.name" names a function of ops.wasm, other names functions of kernels.wasm.
 const fns = names.map((n) => (n.startsWith("ops.") ? ops[n.slice(4)] : exports[n]));

@@ -1,6 +1,7 @@
 // AssemblyScript source of ops.wasm (built by scripts/build-wasm.sh; not TypeScript).
-// The cpu backend's non-matmul hot loops: paged attention (f32 SIMD with an online softmax, split
-// over threads; and the f64 loops of plugins/attention/paged/cpu.ts ported exactly, for head sizes
+// The cpu backend's non-matmul hot loops: paged attention (f32 SIMD, split over threads: a
+// two-pass softmax over a row of scores in the thread's scratch, or an online softmax for rows
+// longer than it; and the f64 loops of plugins/attention/paged/cpu.ts ported exactly, for head sizes
 // that are not multiples of 4), SiLU-gated multiply (f32 SIMD) and RMSNorm (the f64 operations of
 // plugins/backend/cpu/kernels.ts, bit-identical). Everything is plain wasm arithmetic, so each
 // gives the same bits on Node, Bun and Deno.
@@ -221,10 +222,111 @@ function hsum4(a: v128): f32 {
 }
 
 /**
+ * This instance's scratch (set once per thread by the host, as in kernels.wasm: each thread has
+ * its own instance, so its own copy of these globals, and its own region of the shared memory).
+ */
+let scratch: usize = 0;
+let scratchBytes: usize = 0;
+
+/** Gives this instance (one thread) the scratch region [at, at + bytes) of the shared memory. */
+export function setScratch(at: usize, bytes: usize): void {
+  scratch = at;
+  scratchBytes = bytes;
+}
+
+/** max of four lanes. */
+// @ts-ignore: decorator
+@inline function hmax4(a: v128): f32 {
+  return max(max(f32x4.extract_lane(a, 0), f32x4.extract_lane(a, 1)), max(f32x4.extract_lane(a, 2), f32x4.extract_lane(a, 3)));
+}
+
+/** q · k over headDim (a multiple of 4) as four lanes, reduced by hsum4: one score of the tail. */
+// @ts-ignore: decorator
+@inline function dot1(q: usize, k: usize, headDim: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let d = 0; d < headDim; d += 4) a = f32x4.add(a, f32x4.mul(v128.load(q + (<usize>d << 2)), v128.load(k + (<usize>d << 2))));
+  return hsum4(a);
+}
+
+/**
+ * One query head over its `len` keys with the softmax taken in two passes over a row of scores in
+ * this thread's scratch (so no rescaling per block): scores s_j = (q · k_j) · scale, four keys per
+ * step (the lanes reduced as hsum4 each); m = max s_j; p_j = expNeg(s_j - m), S = Σ p_j (four
+ * lane sums, then hsum4, then the tail); out = (Σ_j p_j v_j) · (1 / S), the keys in order, 16
+ * output dimensions per pass held in registers. Depends only on this query's data.
+ */
+function attendTwoPass(out: usize, q: usize, kBase: usize, vBase: usize, offs: usize, len: i32, headDim: i32, scale: f32): void {
+  const sc = scratch, len4 = len & ~3, sv = f32x4.splat(scale);
+  if (len == 0) {
+    for (let d = 0; d < headDim; d += 4) v128.store(out + (<usize>d << 2), f32x4.splat(0));
+    return;
+  }
+  let mx = f32x4.splat(-Infinity);
+  for (let j = 0; j < len4; j += 4) {
+    const op = offs + (<usize>j << 2);
+    const k0 = kBase + (<usize>load<i32>(op) << 2), k1 = kBase + (<usize>load<i32>(op, 4) << 2);
+    const k2 = kBase + (<usize>load<i32>(op, 8) << 2), k3 = kBase + (<usize>load<i32>(op, 12) << 2);
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let d = 0; d < headDim; d += 4) {
+      const o = <usize>d << 2, qv = v128.load(q + o);
+      a0 = f32x4.add(a0, f32x4.mul(qv, v128.load(k0 + o)));
+      a1 = f32x4.add(a1, f32x4.mul(qv, v128.load(k1 + o)));
+      a2 = f32x4.add(a2, f32x4.mul(qv, v128.load(k2 + o)));
+      a3 = f32x4.add(a3, f32x4.mul(qv, v128.load(k3 + o)));
+    }
+    const s = f32x4.mul(hsum4x4(a0, a1, a2, a3), sv);
+    v128.store(sc + (<usize>j << 2), s);
+    mx = f32x4.max(mx, s);
+  }
+  let m = hmax4(mx);
+  for (let j = len4; j < len; j++) {
+    const s = dot1(q, kBase + (<usize>load<i32>(offs + (<usize>j << 2)) << 2), headDim) * scale;
+    store<f32>(sc + (<usize>j << 2), s);
+    m = max(m, s);
+  }
+  const mv = f32x4.splat(m);
+  let sumv = f32x4.splat(0);
+  for (let j = 0; j < len4; j += 4) {
+    const p = expNeg4(f32x4.sub(v128.load(sc + (<usize>j << 2)), mv));
+    v128.store(sc + (<usize>j << 2), p);
+    sumv = f32x4.add(sumv, p);
+  }
+  let sum = hsum4(sumv);
+  for (let j = len4; j < len; j++) {
+    const p = expNeg(load<f32>(sc + (<usize>j << 2)) - m);
+    store<f32>(sc + (<usize>j << 2), p);
+    sum += p;
+  }
+  const inv = f32x4.splat(<f32>1.0 / sum);
+  let d0 = 0;
+  for (; d0 + 16 <= headDim; d0 += 16) {
+    const vo = vBase + (<usize>d0 << 2);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    for (let j = 0; j < len; j++) {
+      const p = v128.load32_splat(sc + (<usize>j << 2)), v = vo + (<usize>load<i32>(offs + (<usize>j << 2)) << 2);
+      c0 = f32x4.add(c0, f32x4.mul(p, v128.load(v))); c1 = f32x4.add(c1, f32x4.mul(p, v128.load(v, 16)));
+      c2 = f32x4.add(c2, f32x4.mul(p, v128.load(v, 32))); c3 = f32x4.add(c3, f32x4.mul(p, v128.load(v, 48)));
+    }
+    const o = out + (<usize>d0 << 2);
+    v128.store(o, f32x4.mul(c0, inv)); v128.store(o, f32x4.mul(c1, inv), 16);
+    v128.store(o, f32x4.mul(c2, inv), 32); v128.store(o, f32x4.mul(c3, inv), 48);
+  }
+  for (; d0 < headDim; d0 += 4) {
+    const vo = vBase + (<usize>d0 << 2);
+    let c = f32x4.splat(0);
+    for (let j = 0; j < len; j++) {
+      c = f32x4.add(c, f32x4.mul(v128.load32_splat(sc + (<usize>j << 2)), v128.load(vo + (<usize>load<i32>(offs + (<usize>j << 2)) << 2))));
+    }
+    v128.store(out + (<usize>d0 << 2), f32x4.mul(c, inv));
+  }
+}
+
+/**
  * Attention for items j0..j1-1 of a table (the thread pool's column range), each item one query
- * head: six i32 words per item (out, q, kBase, vBase, offs addresses, len). Online softmax over
- * blocks of four keys accumulating into out (no scratch, so threads share nothing); headDim a
- * multiple of 4; scale passed as f32 bits. Same arithmetic whatever the split: identical bits.
+ * head: six i32 words per item (out, q, kBase, vBase, offs addresses, len). An item whose scores
+ * fit this thread's scratch runs attendTwoPass; a longer one an online softmax over blocks of four
+ * keys accumulating into out (attendTile); headDim a multiple of 4; scale passed as f32 bits. Each
+ * item's arithmetic depends on its own data only, whatever the split: identical bits.
  * The (out, x, w, n, k, m, j0, j1) shape is the pool's calling convention: out = table,
  * n = headDim, k = scale bits, m = item count (x, w unused).
  */
@@ -232,6 +334,13 @@ export function attendItems(table: usize, x: usize, w: usize, headDim: i32, scal
   const scale = reinterpret<f32>(scaleBits);
   let it = j0;
   while (it < j1) {
+    const e0 = table + <usize>it * 24, len0 = load<i32>(e0 + 20);
+    if (<usize>len0 << 2 <= scratchBytes) {
+      // The query's scores fit this thread's scratch: the two-pass softmax (attendTwoPass).
+      attendTwoPass(<usize>load<u32>(e0), <usize>load<u32>(e0 + 4), <usize>load<u32>(e0 + 8), <usize>load<u32>(e0 + 12), <usize>load<u32>(e0 + 16), len0, headDim, scale);
+      it++;
+      continue;
+    }
     // Up to 4 consecutive items reading the same keys (one head's queries of a request) form a
     // tile: each key block is loaded once for all of them. Each query's arithmetic is what it is
     // alone (same blocks in the same order), so tiling never changes a result.
