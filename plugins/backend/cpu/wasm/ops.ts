@@ -253,7 +253,7 @@ export function setScratch(at: usize, bytes: usize): void {
  * this thread's scratch (so no rescaling per block): scores s_j = (q · k_j) · scale, four keys per
  * step (the lanes reduced as hsum4 each); m = max s_j; p_j = expNeg(s_j - m), S = Σ p_j (four
  * lane sums, then hsum4, then the tail); out = (Σ_j p_j v_j) · (1 / S), the keys in order, 16
- * output dimensions per pass held in registers. Depends only on this query's data.
+ * output dimensions per pass held in registers (then 8, then 4). Depends only on this query's data.
  */
 function attendTwoPass(out: usize, q: usize, kBase: usize, vBase: usize, offs: usize, len: i32, headDim: i32, scale: f32): void {
   const sc = scratch, len4 = len & ~3, sv = f32x4.splat(scale);
@@ -310,6 +310,17 @@ function attendTwoPass(out: usize, q: usize, kBase: usize, vBase: usize, offs: u
     const o = out + (<usize>d0 << 2);
     v128.store(o, f32x4.mul(c0, inv)); v128.store(o, f32x4.mul(c1, inv), 16);
     v128.store(o, f32x4.mul(c2, inv), 32); v128.store(o, f32x4.mul(c3, inv), 48);
+  }
+  if (d0 + 8 <= headDim) {
+    const vo = vBase + (<usize>d0 << 2);
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+    for (let j = 0; j < len; j++) {
+      const p = v128.load32_splat(sc + (<usize>j << 2)), v = vo + (<usize>load<i32>(offs + (<usize>j << 2)) << 2);
+      c0 = f32x4.add(c0, f32x4.mul(p, v128.load(v))); c1 = f32x4.add(c1, f32x4.mul(p, v128.load(v, 16)));
+    }
+    const o = out + (<usize>d0 << 2);
+    v128.store(o, f32x4.mul(c0, inv)); v128.store(o, f32x4.mul(c1, inv), 16);
+    d0 += 8;
   }
   for (; d0 < headDim; d0 += 4) {
     const vo = vBase + (<usize>d0 << 2);
