@@ -4,13 +4,12 @@
  * metadata buffer per step; forward() records the cache write and one attention dispatch per layer.
  * Array params of the mods (ALiBi slopes, document ids, bias tables) are uploaded once.
  */
-import type { AttentionBatch, AttentionImpl, AttentionShape, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
+import type { AttentionImpl, AttentionShape, DeviceTensor, KVCache } from "../../../src/plugin/types.ts";
 import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
 import type { Binding } from "../../backend/webgpu/command-stream.ts";
 import { gpuTensor } from "../../backend/webgpu/tensor.ts";
-import { allocateF32KvCache, f32KvBytesPerToken } from "../common/f32-kv-cache.ts";
 import { RESHAPE_AND_CACHE } from "../paged/webgpu-kernels.ts";
-import { writeStepMetadata } from "../paged/webgpu.ts";
+import { F32PagedWebGpuAttention, type StepPlan } from "../paged/webgpu.ts";
 import type { MaskMod, ScoreMod } from "./mods.ts";
 import { FLEX_MAX_HEAD_DIM, flexWgsl, type FlexWgsl } from "./wgsl-kernel.ts";
 
@@ -26,37 +25,19 @@ export function flexWebGpuProblems(shape: AttentionShape, mods: { score?: ScoreM
   return reasons;
 }
 
-interface Plan {
-  batch: AttentionBatch;
-  meta: DeviceTensor;
-}
-
-export class FlexAttentionWebGpu implements AttentionImpl {
+export class FlexAttentionWebGpu extends F32PagedWebGpuAttention implements AttentionImpl {
   readonly wgsl: FlexWgsl;
-  private meta: DeviceTensor | null = null;
   private readonly modParams: DeviceTensor | null;
 
-  constructor(private readonly shape: AttentionShape, private readonly backend: WebGpuBackend, mods: { score?: ScoreMod; mask?: MaskMod }, causal: boolean) {
+  constructor(shape: AttentionShape, backend: WebGpuBackend, mods: { score?: ScoreMod; mask?: MaskMod }, causal: boolean) {
+    super(shape, backend, true); // each request's sequence length: the non-causal mods read it
     this.wgsl = flexWgsl(mods.score, mods.mask, causal);
     const vals = this.wgsl.modParams;
     this.modParams = vals.length ? backend.upload(vals, [vals.length]) : null;
   }
 
-  kvBytesPerToken(): number {
-    return f32KvBytesPerToken(this.shape);
-  }
-
-  allocateKvCache(numBlocks: number, blockSize: number): KVCache {
-    return allocateF32KvCache(this.backend, this.shape, numBlocks, blockSize);
-  }
-
-  plan(batch: AttentionBatch): Plan {
-    this.meta = writeStepMetadata(this.backend, batch, this.meta, true);
-    return { batch, meta: this.meta };
-  }
-
   forward(layer: number, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, cache: KVCache, metadata: unknown, out: DeviceTensor): void {
-    const { batch: b, meta } = metadata as Plan;
+    const { batch: b, meta } = metadata as StepPlan;
     const { numHeads, numKvHeads, headDim, smScale } = this.shape;
     const n = b.numTokens;
     if (n === 0) return;

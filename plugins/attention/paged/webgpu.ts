@@ -35,20 +35,21 @@ export function writeStepMetadata(backend: WebGpuBackend, batch: AttentionBatch,
   return meta;
 }
 
-interface Plan {
+/** What plan() hands forward(): the step and its uploaded metadata. */
+export interface StepPlan {
   batch: AttentionBatch;
   meta: DeviceTensor;
 }
 
 /**
- * PagedAttention on the webgpu backend: the f32 paged KV cache ([numBlocks, blockSize, numKvHeads,
- * headDim] per layer) lives on the GPU; plan() uploads one i32 metadata buffer per step (positions,
- * slot mapping, each token's request, block tables) and forward() records two dispatches per layer.
+ * What the webgpu attention plugins over the f32 paged KV cache share: the cache's size and
+ * allocation, and plan(), which uploads one metadata buffer per step (writeStepMetadata; with
+ * `seqLens` each request's sequence length too).
  */
-export class PagedAttentionWebGpu implements AttentionImpl {
+export abstract class F32PagedWebGpuAttention {
   private meta: DeviceTensor | null = null;
 
-  constructor(private readonly shape: AttentionShape, private readonly backend: WebGpuBackend) {}
+  constructor(protected readonly shape: AttentionShape, protected readonly backend: WebGpuBackend, private readonly seqLens: boolean) {}
 
   kvBytesPerToken(): number {
     return f32KvBytesPerToken(this.shape);
@@ -58,13 +59,24 @@ export class PagedAttentionWebGpu implements AttentionImpl {
     return allocateF32KvCache(this.backend, this.shape, numBlocks, blockSize);
   }
 
-  plan(batch: AttentionBatch): Plan {
-    this.meta = writeStepMetadata(this.backend, batch, this.meta, false);
+  plan(batch: AttentionBatch): StepPlan {
+    this.meta = writeStepMetadata(this.backend, batch, this.meta, this.seqLens);
     return { batch, meta: this.meta };
+  }
+}
+
+/**
+ * PagedAttention on the webgpu backend: the f32 paged KV cache ([numBlocks, blockSize, numKvHeads,
+ * headDim] per layer) lives on the GPU; plan() uploads one i32 metadata buffer per step (positions,
+ * slot mapping, each token's request, block tables) and forward() records two dispatches per layer.
+ */
+export class PagedAttentionWebGpu extends F32PagedWebGpuAttention implements AttentionImpl {
+  constructor(shape: AttentionShape, backend: WebGpuBackend) {
+    super(shape, backend, false);
   }
 
   forward(layer: number, q: DeviceTensor, k: DeviceTensor, v: DeviceTensor, cache: KVCache, metadata: unknown, out: DeviceTensor): void {
-    const { batch: b, meta } = metadata as Plan;
+    const { batch: b, meta } = metadata as StepPlan;
     const { numHeads, numKvHeads, headDim, smScale } = this.shape;
     const windows = this.shape.layerSlidingWindows;
     const slidingWindow = windows ? (windows[layer] ?? null) : this.shape.slidingWindow;
