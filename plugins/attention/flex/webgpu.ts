@@ -8,7 +8,6 @@ import type { AttentionImpl, AttentionShape, DeviceTensor, KVCache } from "../..
 import type { WebGpuBackend } from "../../backend/webgpu/backend.ts";
 import type { Binding } from "../../backend/webgpu/command-stream.ts";
 import { gpuTensor } from "../../backend/webgpu/tensor.ts";
-import { RESHAPE_AND_CACHE } from "../paged/webgpu-kernels.ts";
 import { F32PagedWebGpuAttention, type StepPlan } from "../paged/webgpu.ts";
 import type { MaskMod, ScoreMod } from "./mods.ts";
 import { FLEX_MAX_HEAD_DIM, flexWgsl, type FlexWgsl } from "./wgsl-kernel.ts";
@@ -41,14 +40,8 @@ export class FlexAttentionWebGpu extends F32PagedWebGpuAttention implements Atte
     const { numHeads, numKvHeads, headDim, smScale } = this.shape;
     const n = b.numTokens;
     if (n === 0) return;
-    const kvDim = numKvHeads * headDim;
-    const [kc, vc] = cache.layers[layer]!;
+    const [kc, vc] = this.writeCache(layer, k, v, cache, meta, n);
     const g = gpuTensor;
-    this.backend.dispatch(
-      RESHAPE_AND_CACHE, [n * kvDim, kvDim, n],
-      [{ tensor: g(kc), write: true }, { tensor: g(vc), write: true }, { tensor: g(k) }, { tensor: g(v) }, { tensor: g(meta) }],
-      Math.ceil((n * kvDim) / 256),
-    );
     const bindings: Binding[] = [{ tensor: g(out), write: true }, { tensor: g(q) }, { tensor: g(kc) }, { tensor: g(vc) }, { tensor: g(meta) }];
     if (this.modParams) bindings.push({ tensor: g(this.modParams) });
     this.backend.dispatch(

@@ -63,6 +63,19 @@ export abstract class F32PagedWebGpuAttention {
     this.meta = writeStepMetadata(this.backend, batch, this.meta, this.seqLens);
     return { batch, meta: this.meta };
   }
+
+  /** Records the write of the step's n tokens of k and v into layer `layer`'s cache; returns its K and V tensors. */
+  protected writeCache(layer: number, k: DeviceTensor, v: DeviceTensor, cache: KVCache, meta: DeviceTensor, n: number): [DeviceTensor, DeviceTensor] {
+    const kvDim = this.shape.numKvHeads * this.shape.headDim;
+    const [kc, vc] = cache.layers[layer]!;
+    const g = gpuTensor;
+    this.backend.dispatch(
+      RESHAPE_AND_CACHE, [n * kvDim, kvDim, n],
+      [{ tensor: g(kc), write: true }, { tensor: g(vc), write: true }, { tensor: g(k) }, { tensor: g(v) }, { tensor: g(meta) }],
+      Math.ceil((n * kvDim) / 256),
+    );
+    return [kc, vc];
+  }
 }
 
 /**
@@ -82,14 +95,8 @@ export class PagedAttentionWebGpu extends F32PagedWebGpuAttention implements Att
     const slidingWindow = windows ? (windows[layer] ?? null) : this.shape.slidingWindow;
     const n = b.numTokens;
     if (n === 0) return;
-    const kvDim = numKvHeads * headDim;
-    const [kc, vc] = cache.layers[layer]!;
+    const [kc, vc] = this.writeCache(layer, k, v, cache, meta, n);
     const g = gpuTensor;
-    this.backend.dispatch(
-      RESHAPE_AND_CACHE, [n * kvDim, kvDim, n],
-      [{ tensor: g(kc), write: true }, { tensor: g(vc), write: true }, { tensor: g(k) }, { tensor: g(v) }, { tensor: g(meta) }],
-      Math.ceil((n * kvDim) / 256),
-    );
     this.backend.dispatch(
       PAGED_ATTENTION, [n, numHeads, numKvHeads, headDim, b.blockSize, b.maxBlocksPerReq, smScale, slidingWindow ?? 0, this.shape.logitsSoftCap ?? 0],
       [{ tensor: g(out), write: true }, { tensor: g(q) }, { tensor: g(kc) }, { tensor: g(vc) }, { tensor: g(meta) }],
