@@ -14,10 +14,15 @@
  * plus one failed claim per thread), so a late claim against an old call never passes for a new one;
  * the call is posted (args, DONE, BASE, CHUNKS) before NEXT opens it, and a claimer reads CHUNKS
  * before BASE (the reverse of the posting order), so it never pairs an old BASE with new CHUNKS.
+ * READY counts workers that instantiated their kernels; FAILED is set by a worker whose kernel
+ * threw (it still counts the chunk done, so the call ends, and run() then throws).
+ *
+ * A worker that fails is never hidden: its error (at start-up or in a kernel) makes the next run()
+ * throw, rather than the caller quietly computing every chunk on one thread.
  */
 import { Worker } from "node:worker_threads";
 
-const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, CHUNK = 12, CHUNKS = 13, BASE = 14;
+const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, READY = 11, CHUNK = 12, CHUNKS = 13, BASE = 14, FAILED = 15;
 const CONTROL_WORDS = 16;
 /** Spin iterations before an idle worker sleeps (a step posts hundreds of calls back to back). */
 const SPIN = 4000;
@@ -36,6 +41,8 @@ export class WasmThreadPool {
   private gen = 0;
   private base = 0;
   private stopped = false;
+  private failure: string | null = null;
+  private workerChunks = 0;
 
   /**
    * Starts threads-1 workers, each instantiating `module` (and `opsModule`) over `memory` with the
@@ -51,7 +58,7 @@ export class WasmThreadPool {
         workerData: { module, opsModule, memory, control: this.ctl, names: [...names], spin: SPIN, scratch: scratch ? { at: scratch.at + index * scratch.bytes, bytes: scratch.bytes } : null },
       });
       w.unref();
-      w.on("error", () => { /* a dead worker claims no chunks; the caller computes them */ });
+      w.on("error", (e: unknown) => { this.failure ??= `worker thread ${index} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`; });
       this.workers.push(w);
     }
   }
@@ -59,6 +66,7 @@ export class WasmThreadPool {
   /** Runs kernel `fn` (this thread's instance of it: `local`) over all threads; returns when every chunk is done. */
   run(fn: number, local: KernelFn, out: number, x: number, w: number, n: number, k: number, m: number): void {
     if (this.stopped) throw new Error("cpu backend thread pool used after dispose()");
+    if (this.failure) throw new Error(`cpu backend: ${this.failure} (--threads 1 runs without worker threads)`);
     const ctl = this.ctl;
     const chunk = chunkColumns(m, this.threads), chunks = Math.ceil(m / chunk);
     // Post the call, then open the chunk counter, then wake the workers.
@@ -90,6 +98,16 @@ export class WasmThreadPool {
       }
       done = Atomics.load(ctl, DONE);
     }
+    this.workerChunks += chunks - mine;
+    if (Atomics.load(ctl, FAILED) !== 0) {
+      this.failure ??= "a worker thread's kernel threw";
+      throw new Error(`cpu backend: ${this.failure} (--threads 1 runs without worker threads)`);
+    }
+  }
+
+  /** Workers that have started (instantiated their kernels), chunks they have run, and the first failure. */
+  status(): { readyWorkers: number; workerChunks: number; failure: string | null } {
+    return { readyWorkers: Atomics.load(this.ctl, READY), workerChunks: this.workerChunks, failure: this.failure };
   }
 
   /** Stops and ends the workers. */

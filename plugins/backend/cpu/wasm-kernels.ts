@@ -326,6 +326,11 @@ export class WasmKernels {
     this.numThreads = 1;
   }
 
+  /** The worker pool's state (null before a product large enough to start it): see WasmThreadPool.status. */
+  poolStatus(): ReturnType<WasmThreadPool["status"]> | null {
+    return this.pool?.status() ?? null;
+  }
+
   /** Threads that large products run on (the calling one included). */
   get threads(): number {
     return this.numThreads;

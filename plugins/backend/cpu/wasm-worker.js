@@ -4,16 +4,19 @@
 // (see thread-pool.ts for the control block) until none are left.
 import { workerData } from "node:worker_threads";
 
-const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, CHUNK = 12, CHUNKS = 13, BASE = 14;
+const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, READY = 11, CHUNK = 12, CHUNKS = 13, BASE = 14, FAILED = 15;
 const { module, opsModule, memory, control, names, spin, scratch } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ops = opsModule ? new WebAssembly.Instance(opsModule, { env: { memory } }).exports : {};
 // This thread's kernel scratch (its own region of the shared memory).
 if (scratch && typeof exports.setScratch === "function") exports.setScratch(scratch.at, scratch.bytes);
 if (scratch && typeof ops.setScratch === "function") ops.setScratch(scratch.at, scratch.bytes);
-const ops = opsModule ? new WebAssembly.Instance(opsModule, { env: { memory } }).exports : {};
 // "ops.name" names a function of ops.wasm, other names functions of kernels.wasm.
 const fns = names.map((n) => (n.startsWith("ops.") ? ops[n.slice(4)] : exports[n]));
 const ctl = control;
+const missing = names.filter((_, i) => typeof fns[i] !== "function");
+if (missing.length > 0) throw new Error(`kernels not found in the wasm modules: ${missing.join(", ")}`);
+Atomics.add(ctl, READY, 1);
 let seen = 0;
 
 for (;;) {
@@ -33,7 +36,14 @@ for (;;) {
     if (c < 0 || c >= chunks) break;
     const m = ctl[ARGS + 5], chunk = ctl[CHUNK];
     const j0 = c * chunk, j1 = Math.min(m, j0 + chunk);
-    fns[ctl[FN]](ctl[ARGS] >>> 0, ctl[ARGS + 1] >>> 0, ctl[ARGS + 2] >>> 0, ctl[ARGS + 3], ctl[ARGS + 4], m, j0, j1);
+    try {
+      fns[ctl[FN]](ctl[ARGS] >>> 0, ctl[ARGS + 1] >>> 0, ctl[ARGS + 2] >>> 0, ctl[ARGS + 3], ctl[ARGS + 4], m, j0, j1);
+    } catch (e) {
+      // Counted done so the call ends; the caller sees FAILED and throws; this error reaches its "error" handler.
+      Atomics.store(ctl, FAILED, 1);
+      if (Atomics.add(ctl, DONE, 1) + 1 === chunks) Atomics.notify(ctl, DONE);
+      throw e;
+    }
     if (Atomics.add(ctl, DONE, 1) + 1 === chunks) Atomics.notify(ctl, DONE);
   }
 }

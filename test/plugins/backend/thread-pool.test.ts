@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkColumns } from "../../../plugins/backend/cpu/thread-pool.ts";
+import { chunkColumns, WasmThreadPool } from "../../../plugins/backend/cpu/thread-pool.ts";
 import { createWasmKernels, wasmSimdAvailable } from "../../../plugins/backend/cpu/wasm-kernels.ts";
 import { CpuBackend, cpuBackendPlugin, defaultThreads } from "../../../plugins/backend/cpu/index.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
@@ -66,6 +66,58 @@ describe.skipIf(!wasmSimdAvailable())("the worker pool over shared wasm memory",
       }
     } finally {
       many.dispose();
+    }
+  });
+
+  it("its workers start and run chunks (a pool that silently ran on the caller alone would fail here)", async () => {
+    const K = createWasmKernels(2)!;
+    try {
+      const r = new Prng(5), n = 8, k = 512, m = 2048;
+      const w = K.placeF32(rand(r, m * k))!, x = rand(r, n * k), out = new Float32Array(n * m);
+      K.matmulF32(out, x, w, n, k, m);
+      for (let t = 0; t < 100 && K.poolStatus()!.readyWorkers < 1 && K.poolStatus()!.failure === null; t++) await new Promise((ok) => setTimeout(ok, 50));
+      expect(K.poolStatus()!.failure).toBeNull();
+      expect(K.poolStatus()!.readyWorkers).toBe(1);
+      for (let i = 0; i < 200 && K.poolStatus()!.workerChunks === 0; i++) K.matmulF32(out, x, w, n, k, m);
+      expect(K.poolStatus()!.workerChunks).toBeGreaterThan(0);
+    } finally {
+      K.dispose();
+    }
+  });
+
+  it("a worker that fails to start makes the next run() throw, naming the error", async () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    // A module importing a function the worker does not provide: instantiating it throws a LinkError.
+    const needsImport = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 11, 1, 3, 101, 110, 118, 3, 102, 111, 111, 0, 0]));
+    const pool = new WasmThreadPool(needsImport, memory, [], 2);
+    try {
+      for (let t = 0; t < 100 && pool.status().failure === null; t++) await new Promise((ok) => setTimeout(ok, 50));
+      expect(pool.status().failure).toMatch(/worker thread 1 failed: .*foo/);
+      expect(() => pool.run(0, () => {}, 0, 0, 0, 1, 1, 64)).toThrow(/cpu backend: worker thread 1 failed.*--threads 1/);
+    } finally {
+      pool.dispose();
+    }
+  });
+
+  it("a worker whose kernel throws makes run() throw instead of hanging or losing the chunk", async () => {
+    const K = createWasmKernels(1)!;
+    const memory = (K as unknown as { memory: WebAssembly.Memory }).memory;
+    const module = (K as unknown as { module: WebAssembly.Module }).module;
+    // matmulF32 reading far past the end of memory traps in whichever thread runs a chunk.
+    const pool = new WasmThreadPool(module, memory, ["matmulF32"], 2);
+    try {
+      for (let t = 0; t < 100 && pool.status().readyWorkers < 1; t++) await new Promise((ok) => setTimeout(ok, 50));
+      let threw: unknown = null;
+      try {
+        // The caller's own chunks take a millisecond each, so the worker claims some.
+        const busy = () => { const t = performance.now(); while (performance.now() - t < 1); };
+        for (let i = 0; i < 50; i++) pool.run(0, busy, 0, 0x7ff00000, 0x7ff00000, 64, 64, 4096);
+      } catch (e) {
+        threw = e;
+      }
+      expect(String(threw)).toMatch(/cpu backend: .*worker thread.*(threw|failed)/);
+    } finally {
+      pool.dispose();
     }
   });
 
