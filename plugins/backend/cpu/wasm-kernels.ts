@@ -95,6 +95,8 @@ const POOL_OPS = ["attendItems", "siluMulRange", "rmsNormRows", "addRange"] as c
  * inputs), or one query's attention scores (4 bytes per key; longer rows take the online softmax).
  */
 const KERNEL_SCRATCH_BYTES = 128 * 1024;
+/** Placed weight bytes from which the pool starts at placement rather than at the first large product. */
+const EAGER_POOL_WEIGHT_BYTES = 256 * 1024;
 /** Activation values below which the q8 quantizer stays on the calling thread. */
 const PARALLEL_MIN_QUANT = 1 << 15;
 
@@ -165,7 +167,16 @@ export class WasmKernels {
     const view = new Float32Array(this.memory.buffer, at, data.length);
     view.set(data);
     this.resident.set(view, at);
+    this.startThreadsFor(data.byteLength);
     return view;
+  }
+
+  /**
+   * Starts the worker threads when weights this large are placed (products over them are split
+   * even for one row), so that their start-up (0.1-0.2 s) overlaps loading, not the first request.
+   */
+  private startThreadsFor(weightBytes: number): void {
+    if (this.threads > 1 && weightBytes >= EAGER_POOL_WEIGHT_BYTES) this.pool ??= this.startPool();
   }
 
   /** Why placed weights `w` cannot be read by kernel `which` as a [m, k] matrix (layouts.ts placedProblem), or null. */
@@ -188,6 +199,7 @@ export class WasmKernels {
     const view = new Uint8Array(this.memory.buffer, at, data.byteLength);
     view.set(data);
     this.resident.set(view, at);
+    this.startThreadsFor(data.byteLength);
     return view;
   }
 

@@ -85,6 +85,19 @@ describe.skipIf(!wasmSimdAvailable())("the worker pool over shared wasm memory",
     }
   });
 
+  it("placing large weights starts the workers before any product runs; small ones do not", async () => {
+    const K = createWasmKernels(2)!;
+    try {
+      K.placeF32(new Float32Array(1024));
+      expect(K.poolStatus()).toBeNull();
+      K.placeF32(new Float32Array(512 * 512));
+      for (let t = 0; t < 100 && K.poolStatus()!.readyWorkers < 1 && K.poolStatus()!.failure === null; t++) await new Promise((ok) => setTimeout(ok, 50));
+      expect(K.poolStatus()).toEqual({ readyWorkers: 1, workerChunks: 0, failure: null });
+    } finally {
+      K.dispose();
+    }
+  });
+
   it("a worker that fails to start makes the next run() throw, naming the error", async () => {
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
     // A module importing a function the worker does not provide: instantiating it throws a LinkError.
