@@ -38,6 +38,19 @@ export function matmulF32(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32
   const k4 = k & ~3;
   const rk = <usize>k << 2;
   let j = j0;
+  if (n == 1) {
+    // One x row (decode): one W row at a time, so the weights stream from memory in address order.
+    for (; j < j1; j++) {
+      const w0 = w + <usize>j * rk;
+      let a0 = f32x4.splat(0);
+      for (let p = 0; p < k4; p += 4) {
+        const o = <usize>p << 2;
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(w0 + o)));
+      }
+      store<f32>(out + (<usize>j << 2), tailDot(hsum(a0), x, w0, k4, k));
+    }
+    return;
+  }
   for (; j + 4 <= j1; j += 4) {
     const w0 = w + <usize>j * rk, w1 = w0 + rk, w2 = w1 + rk, w3 = w2 + rk;
     let i = 0;
