@@ -23,6 +23,16 @@ static void f32_avx2(float *out, const void *xv, const void *wv, int n, int k, i
   const float *x = (const float *)xv, *w = (const float *)wv;
   const int k8 = k & ~7;
   int j = j0;
+  if (n == 1) {
+    /* One x row (decode): one weight row at a time, so the weights stream in address order. */
+    for (; j < j1; j++) {
+      const float *w0 = w + (size_t)j * k;
+      __m256 a0 = _mm256_setzero_ps();
+      for (int p = 0; p < k8; p += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(w0 + p), a0);
+      out[j] = tail(hsum(a0), x, w0, k8, k);
+    }
+    return;
+  }
   for (; j + 4 <= j1; j += 4) {
     const float *w0 = w + (size_t)j * k, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
     int i = 0;
