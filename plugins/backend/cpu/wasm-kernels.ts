@@ -61,6 +61,10 @@ export type KernelName = (typeof KERNEL_NAMES)[number];
 export interface OpsKernels {
   attendHead(out: number, q: number, kBase: number, vBase: number, offs: number, len: number, headDim: number, scale: number, sc: number, acc: number): void;
   attendItems: KernelFn;
+  /** f16-cache attention in half precision (wasm/attend-half.ts), seven words per item. */
+  attendHalfItems: KernelFn;
+  /** int8/fp8 KV cache rows decoded to f32 (wasm/kv-dequant.ts); fp8Table 0 for int8. */
+  dequantKv8(dst: number, cache: number, slots: number, n: number, numKvHeads: number, headDim: number, wordsPerHead: number, codeWords: number, fp8Table: number): void;
   siluMulRange: KernelFn;
   rmsNormRows: KernelFn;
   addRange: KernelFn;
@@ -89,7 +93,7 @@ const PARALLEL_MIN_OPS = 1 << 13;
 /** The kernels.wasm functions the pool runs: the products, then the q8-activation quantizer by row ranges. */
 const POOL_KERNELS = [...KERNEL_NAMES, "quantizeQ8_0RowRange"] as const;
 /** ops.wasm functions the pool runs, after POOL_KERNELS. */
-const POOL_OPS = ["attendItems", "siluMulRange", "rmsNormRows", "addRange"] as const;
+const POOL_OPS = ["attendItems", "siluMulRange", "rmsNormRows", "addRange", "attendHalfItems"] as const;
 /**
  * Bytes of kernel scratch per thread: a Q4_0 column group widened to Q8_0 (288 bytes per 32
  * inputs), or one query's attention scores (4 bytes per key; longer rows take the online softmax).
@@ -295,6 +299,26 @@ export class WasmKernels {
       this.pool.run(POOL_KERNELS.length + POOL_OPS.indexOf("attendItems"), ops.attendItems, tableAt, 0, 0, headDim, bits, count);
     } else {
       ops.attendItems(tableAt, 0, 0, headDim, bits, count, 0, count);
+    }
+    return true;
+  }
+
+  /**
+   * f16-cache attention over `count` items of the table at `tableAt` (seven i32 words each, see
+   * wasm/attend-half.ts attendHalfItems), split over the pool's threads as attendItems is (each
+   * item's bits do not depend on the split). False when the ops module is unavailable.
+   */
+  attendHalfItems(tableAt: number, count: number, headDim: number, scale: number, keys: number): boolean {
+    const ops = this.ops();
+    if (!ops) return false;
+    this.f32Bits[0] = scale;
+    const bits = this.i32Bits[0]!;
+    // A key costs about 4x an f32 one here (an f16 rounding per V element), so the pool pays off sooner.
+    if (this.threads > 1 && count >= 8 * this.threads && keys * headDim * 4 >= PARALLEL_MIN_MACS) {
+      this.pool ??= this.startPool();
+      this.pool.run(POOL_KERNELS.length + POOL_OPS.indexOf("attendHalfItems"), ops.attendHalfItems, tableAt, 0, 0, headDim, bits, count);
+    } else {
+      ops.attendHalfItems(tableAt, 0, 0, headDim, bits, count, 0, count);
     }
     return true;
   }

@@ -8,6 +8,11 @@
 
 // @ts-nocheck -- AssemblyScript types (v128, f64, usize); tsc only parses this file.
 
+/** f16-cache attention in half precision (attend-half.ts; a pool entry point). */
+export { attendHalfItems } from "./attend-half";
+/** int8/fp8 KV cache rows decoded to f32 (kv-dequant.ts). */
+export { dequantKv8 } from "./kv-dequant";
+
 const LN2_HI: f64 = 6.93147180369123816490e-1;
 const LN2_LO: f64 = 1.90821492927058770002e-10;
 const INV_LN2: f64 = 1.44269504088896338700;
