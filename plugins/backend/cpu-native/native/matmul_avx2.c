@@ -23,8 +23,9 @@ static void f32_avx2(float *out, const void *xv, const void *wv, int n, int k, i
   const float *x = (const float *)xv, *w = (const float *)wv;
   const int k8 = k & ~7;
   int j = j0;
-  if (n == 1) {
-    /* One x row (decode): one weight row at a time, so the weights stream in address order. */
+  if (n == 1 && (size_t)k * (size_t)m >= 65536) {
+    /* One x row (decode) of a matrix too large to stay in cache (256 KiB and up): one weight row
+     * at a time, so the weights stream in address order; smaller ones keep 4 independent sums. */
     for (; j < j1; j++) {
       const float *w0 = w + (size_t)j * k;
       __m256 a0 = _mm256_setzero_ps();

@@ -38,8 +38,10 @@ export function matmulF32(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32
   const k4 = k & ~3;
   const rk = <usize>k << 2;
   let j = j0;
-  if (n == 1) {
-    // One x row (decode): one W row at a time, so the weights stream from memory in address order.
+  if (n == 1 && <usize>k * <usize>m >= 65536) {
+    // One x row (decode) of a matrix too large to stay in cache (256 KiB and up): one W row at a
+    // time, so the weights stream from memory in address order (4 interleaved rows restart 4
+    // streams every row). Smaller matrices, read from cache, keep the 4 independent sums below.
     for (; j < j1; j++) {
       const w0 = w + <usize>j * rk;
       let a0 = f32x4.splat(0);
