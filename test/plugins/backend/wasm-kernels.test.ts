@@ -12,7 +12,8 @@ import { matmulQ8Act } from "./q8-activation-reference.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const rand = (r: Prng, n: number) => Float32Array.from({ length: n }, () => r.nextFloat() * 2 - 1);
-const SHAPES = [[1, 1, 1], [1, 3, 2], [3, 7, 5], [4, 16, 4], [5, 33, 9], [9, 64, 13], [7, 130, 6], [32, 96, 31], [33, 67, 17]] as const;
+// The last two have k·m >= 65536: a single row then streams one weight row at a time (same bits).
+const SHAPES = [[1, 1, 1], [1, 3, 2], [3, 7, 5], [4, 16, 4], [5, 33, 9], [9, 64, 13], [7, 130, 6], [32, 96, 31], [33, 67, 17], [3, 1027, 67], [2, 256, 257]] as const;
 
 
 /** Q8_0 blocks for m rows of k values (scales in [0.001, 0.051], codes in [-127, 127]). */
