@@ -71,7 +71,7 @@ function weights(r: Prng, kind: Kind, m: number, k: number): { w: Uint8Array | F
 
 describe.skipIf(!addon)("cpu-native addon kernels", () => {
   const shapes: Record<Kind, [number, number, number][]> = {
-    f32: [[1, 1, 1], [1, 7, 3], [3, 9, 5], [2, 17, 6], [5, 33, 9], [4, 64, 13], [33, 67, 17]],
+    f32: [[1, 1, 1], [1, 7, 3], [3, 9, 5], [2, 17, 6], [5, 33, 9], [4, 64, 13], [33, 67, 17], [3, 1027, 67]], // the last: k·m >= 65536 (single-row streaming)
     f16: [[1, 1, 1], [1, 7, 3], [3, 9, 5], [5, 33, 9], [33, 67, 17]],
     q8_0: [[1, 32, 1], [2, 64, 3], [5, 96, 9], [7, 32, 13], [33, 64, 17]],
     q4_0: [[1, 32, 1], [2, 64, 3], [5, 96, 9], [7, 32, 13], [33, 64, 17]],
