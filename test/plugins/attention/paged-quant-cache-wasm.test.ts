@@ -8,11 +8,10 @@
 import { describe, expect, it } from "vitest";
 import { CpuBackend } from "../../../plugins/backend/cpu/index.ts";
 import { wasmSimdAvailable } from "../../../plugins/backend/cpu/wasm-kernels.ts";
-import { pagedAttentionPlugin } from "../../../plugins/attention/paged/index.ts";
 import { KvCacheQuantizer, type KvCacheStoredDtype } from "../../../src/quant/kv-cache.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
-import type { AttentionShape } from "../../../src/plugin/types.ts";
 import { buildCase, type AttnCase, type CaseSpec } from "./cases.ts";
+import { runPagedCase as run } from "./run-paged-case.ts";
 import { denseAttention, type DenseRequest } from "./dense-reference.ts";
 import { randomSpec } from "./random-spec.ts";
 
@@ -22,23 +21,6 @@ const HEAD_DIMS = [8, 16, 64, 12];
 function specOf(seed: number): CaseSpec {
   const s = randomSpec(seed, { window: true });
   return { ...s, headDim: HEAD_DIMS[seed % HEAD_DIMS.length]!, blockSize: seed % 2 === 0 && !s.sharedPages ? 16 : s.blockSize };
-}
-
-/** Runs the case's setup then step through the paged plugin on `backend` with the given cache dtype; the step's output. */
-async function run(backend: CpuBackend, c: AttnCase, kvCacheDtype?: KvCacheStoredDtype): Promise<Float32Array> {
-  const shape: AttentionShape = kvCacheDtype ? { ...c.shape, kvCacheDtype } : c.shape;
-  const impl = pagedAttentionPlugin.create(shape, backend);
-  const cache = impl.allocateKvCache(c.numBlocks, c.spec.blockSize);
-  const qDim = shape.numHeads * shape.headDim, kvDim = shape.numKvHeads * shape.headDim;
-  let out: Float32Array = new Float32Array(0);
-  for (const [batch, [q, k, v]] of [[c.setup, c.setupQkv], [c.step, c.stepQkv]] as const) {
-    if (batch.numTokens === 0) continue;
-    const qt = backend.upload(q, [batch.numTokens, qDim]), kt = backend.upload(k, [batch.numTokens, kvDim]), vt = backend.upload(v, [batch.numTokens, kvDim]);
-    const ot = backend.empty([batch.numTokens, qDim]);
-    impl.forward(1, qt, kt, vt, cache, impl.plan(batch), ot);
-    out = (await backend.read(ot)) as Float32Array;
-  }
-  return out;
 }
 
 /** Counts calls of a WasmKernels method, to show the WebAssembly path ran (not a fallback). */

@@ -6,25 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { CpuBackend } from "../../../plugins/backend/cpu/index.ts";
 import { wasmSimdAvailable } from "../../../plugins/backend/cpu/wasm-kernels.ts";
-import { pagedAttentionPlugin } from "../../../plugins/attention/paged/index.ts";
-import type { Backend } from "../../../src/plugin/types.ts";
-import { buildCase, type AttnCase } from "./cases.ts";
+import { buildCase } from "./cases.ts";
+import { runPagedCase as run } from "./run-paged-case.ts";
 import { randomSpec } from "./random-spec.ts";
-
-async function run(backend: Backend, c: AttnCase): Promise<Float32Array> {
-  const impl = pagedAttentionPlugin.create(c.shape, backend);
-  const cache = impl.allocateKvCache(c.numBlocks, c.spec.blockSize);
-  const qDim = c.shape.numHeads * c.shape.headDim, kvDim = c.shape.numKvHeads * c.shape.headDim;
-  let out: Float32Array = new Float32Array(0);
-  for (const [batch, [q, k, v]] of [[c.setup, c.setupQkv], [c.step, c.stepQkv]] as const) {
-    if (batch.numTokens === 0) continue;
-    const qt = backend.upload(q, [batch.numTokens, qDim]), kt = backend.upload(k, [batch.numTokens, kvDim]), vt = backend.upload(v, [batch.numTokens, kvDim]);
-    const ot = backend.empty([batch.numTokens, qDim]);
-    impl.forward(1, qt, kt, vt, cache, impl.plan(batch), ot);
-    out = (await backend.read(ot)) as Float32Array;
-  }
-  return out;
-}
 
 describe.skipIf(!wasmSimdAvailable())("paged attention: WebAssembly inner loop", () => {
   it("runs in wasm when the backend keeps tensors in wasm memory", () => {
