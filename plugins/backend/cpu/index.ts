@@ -106,7 +106,7 @@ export class CpuBackend implements Backend {
     this.ops = makeOps(this.wasm);
     const t = this.wasm ? this.wasm.threads : 1;
     this.device = opts.kernels?.device ??
-      (this.wasm ? `CPU (JavaScript + WebAssembly SIMD128, ${t} thread${t > 1 ? "s" : ""})` : "CPU (JavaScript, 1 thread)");
+      (this.wasm ? `CPU (JavaScript + WebAssembly SIMD128${this.wasm.relaxedSimd ? " + relaxed SIMD" : ""}, ${t} thread${t > 1 ? "s" : ""})` : "CPU (JavaScript, 1 thread)");
   }
 
   empty(shape: readonly number[], dtype: DType = "f32"): DeviceTensor {

@@ -10,6 +10,7 @@
  * WebAssembly SIMD is unavailable.
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { WasmThreadPool, type KernelFn } from "./thread-pool.ts";
 import { ggufX8Layout, placedProblem } from "./wasm/layouts.ts";
 
@@ -22,24 +23,70 @@ const SIMD_PROBE = new Uint8Array([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 
-/** LLM_CPU_WASM=0 selects the plain-JS kernels (benchmarks of the fallback). */
-function optedOut(): boolean {
+/**
+ * (module (func (export "f") (result i32) (i16x8.extract_lane_s 0 (i16x8.relaxed_dot_i8x16_i7x16_s
+ * (v128.const i8x16 -127 5 3 2 1 1 1 1 0 0 0 0 9 9 9 9) (v128.const i8x16 15 15 1 1 2 2 2 2 3 3 3 3 127 0 0 0)))))
+ * returns -127·15 + 5·15 = -1830 where the first operand is read as signed and the second's
+ * 7-bit bytes as themselves, the only reading kernels-relaxed.wasm relies on.
+ */
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 46, 1, 44, 0,
+  253, 12, 129, 5, 3, 2, 1, 1, 1, 1, 0, 0, 0, 0, 9, 9, 9, 9, 253, 12, 15, 15, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 127, 0,
+  0, 0, 253, 146, 2, 253, 24, 0, 11,
+]);
+
+/** LLM_CPU_WASM: "0" selects the plain-JS kernels, "simd128" the kernels without relaxed SIMD (benchmarks of the fallbacks). */
+function wasmChoice(): string | undefined {
   try {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    return env?.LLM_CPU_WASM === "0";
+    return env?.LLM_CPU_WASM;
   } catch {
-    return false; // Deno without --allow-env
+    return undefined; // Deno without --allow-env
+  }
+}
+
+function relaxedProbeRuns(): boolean {
+  if (!WebAssembly.validate(RELAXED_PROBE)) return false;
+  const f = new WebAssembly.Instance(new WebAssembly.Module(RELAXED_PROBE)).exports.f as () => number;
+  return f() === -1830;
+}
+
+/**
+ * Whether this engine runs relaxed SIMD's i16x8.relaxed_dot_i8x16_i7x16_s as kernels-relaxed.wasm
+ * needs. Bun, Deno and Node 22+ have it; Node 20-21 (V8 11.x) have it behind
+ * --experimental-wasm-relaxed-simd, which is turned on here (a V8 flag for the whole process; it
+ * only lets modules that use relaxed SIMD validate). The probe then checks the instruction's
+ * result, so an engine whose implementation differs keeps kernels.wasm.
+ */
+export function relaxedSimdAvailable(): boolean {
+  try {
+    if (relaxedProbeRuns()) return true;
+    const versions = (globalThis as { process?: { versions?: Record<string, string | undefined> } }).process?.versions;
+    const major = Number(versions?.node?.split(".")[0]);
+    if (versions?.bun || versions?.deno || !(major === 20 || major === 21)) return false;
+    const v8 = createRequire(import.meta.url)("node:v8") as { setFlagsFromString(flags: string): void };
+    v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+    return relaxedProbeRuns();
+  } catch {
+    return false;
   }
 }
 
 /**
- * Compile the kernels module (26 KB: under a millisecond), or null where WebAssembly SIMD or shared
- * memory is unavailable. Compiled per backend instance, so no module-level state is kept.
+ * Compile the kernels module (about 30 KB: under a millisecond), or null where WebAssembly SIMD
+ * or shared memory is unavailable. `variant`: "auto" takes kernels-relaxed.wasm where
+ * relaxedSimdAvailable() (identical results, faster Q4_0 products over many rows) unless
+ * LLM_CPU_WASM=simd128; "simd128" and "relaxed" ask for one (null when it cannot run).
+ * Compiled per backend instance, so no module-level state is kept.
  */
-export function kernelsModule(): WebAssembly.Module | null {
-  if (optedOut()) return null;
+export function kernelsModule(variant: "auto" | "simd128" | "relaxed" = "auto"): WebAssembly.Module | null {
+  const choice = wasmChoice();
+  if (choice === "0") return null;
   try {
     if (typeof WebAssembly !== "object" || !WebAssembly.validate(SIMD_PROBE) || typeof SharedArrayBuffer !== "function") return null;
+    const relaxed = variant === "relaxed" || (variant === "auto" && choice !== "simd128");
+    if (relaxed && relaxedSimdAvailable()) return new WebAssembly.Module(readFileSync(new URL("./wasm/kernels-relaxed.wasm", import.meta.url)));
+    if (variant === "relaxed") return null;
     return new WebAssembly.Module(readFileSync(new URL("./wasm/kernels.wasm", import.meta.url)));
   } catch {
     return null;
@@ -81,9 +128,13 @@ export interface OpsKernels {
  */
 const Q8_ACTIVATION_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>(["matmulQ8_0", "matmulQ4_0"]);
 
-/** Bytes of that buffer for n rows of k (k % 32 == 0): per 4-row group and block, 4 × 32 int16 codes and 4 f32 scales. */
+/**
+ * Bytes of that buffer for n rows of k (k % 32 == 0): per 4-row group and block, 4 × 32 int16
+ * codes and 4 f32 scales (272 bytes), which kernels-relaxed.wasm follows with the codes as int8
+ * and their sums (416); the larger is reserved for both.
+ */
 export function q8ActivationBytes(n: number, k: number): number {
-  return Math.ceil(n / 4) * (k / 32) * 272;
+  return Math.ceil(n / 4) * (k / 32) * 416;
 }
 
 /** Multiply-adds below which a product runs on the calling thread alone (waking the pool costs ~10-30 µs). */
@@ -111,6 +162,8 @@ export class WasmKernels {
   private readonly quantizeQ8_0Rows: (dst: number, src: number, n: number, k: number) => void;
   private readonly quantizeQ8_0RowRange: KernelFn;
   private readonly scratch: { at: number; bytes: number };
+  /** Whether the module is kernels-relaxed.wasm (its Q4_0 products over many rows use relaxed SIMD; same results). */
+  readonly relaxedSimd: boolean;
   private pool: WasmThreadPool | null = null;
   private opsKernels: OpsKernels | null | undefined = undefined;
   private epsCell: Float64Array | null = null;
@@ -131,6 +184,7 @@ export class WasmKernels {
     this.fn = exports as unknown as Record<KernelName, KernelFn>;
     this.quantizeQ8_0Rows = exports.quantizeQ8_0Rows as (dst: number, src: number, n: number, k: number) => void;
     this.quantizeQ8_0RowRange = exports.quantizeQ8_0RowRange as KernelFn;
+    this.relaxedSimd = (exports.relaxedSimd as (() => number) | undefined)?.() === 1;
     this.refresh();
     // Per-thread kernel scratch (wasm/q8act.ts setScratch): this thread's region first, then each worker's.
     const at = this.alloc(threads * KERNEL_SCRATCH_BYTES);
@@ -404,8 +458,11 @@ export class WasmKernels {
   }
 }
 
-/** A new kernels instance with its own memory, or null where WebAssembly SIMD is unavailable. */
-export function createWasmKernels(threads = 1): WasmKernels | null {
-  const mod = kernelsModule();
+/**
+ * A new kernels instance with its own memory, or null where WebAssembly SIMD is unavailable
+ * (`variant` as in kernelsModule: tests pin one module).
+ */
+export function createWasmKernels(threads = 1, variant: "auto" | "simd128" | "relaxed" = "auto"): WasmKernels | null {
+  const mod = kernelsModule(variant);
   return mod ? new WasmKernels(mod, threads) : null;
 }

@@ -120,11 +120,11 @@ const EXPECTED_DIGESTS = ["b5dce6b486f9c1c9", "0acf69d91b07b700"];
 
 describe("the wasm modules are built from their sources", () => {
   const asc = join(ROOT, "node_modules", "assemblyscript", "bin", "asc.js");
-  it.skipIf(!existsSync(asc))("scripts/build-wasm.sh reproduces the committed kernels.wasm and ops.wasm byte for byte", () => {
+  it.skipIf(!existsSync(asc))("scripts/build-wasm.sh reproduces the committed kernels.wasm, kernels-relaxed.wasm and ops.wasm byte for byte", () => {
     const dir = mkdtempSync(join(tmpdir(), "wasm-build-"));
     try {
       execFileSync("bash", [join(ROOT, "scripts/build-wasm.sh"), dir], { cwd: ROOT, stdio: "pipe" });
-      for (const name of ["kernels.wasm", "ops.wasm"]) {
+      for (const name of ["kernels.wasm", "kernels-relaxed.wasm", "ops.wasm"]) {
         const built = readFileSync(join(dir, name)), committed = readFileSync(join(ROOT, "plugins/backend/cpu/wasm", name));
         expect(built.equals(committed), `${name} is stale: run scripts/build-wasm.sh`).toBe(true);
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createWasmKernels, wasmSimdAvailable, type WasmKernels } from "../../../plugins/backend/cpu/wasm-kernels.ts";
+import { createWasmKernels, kernelsModule, wasmSimdAvailable, type WasmKernels } from "../../../plugins/backend/cpu/wasm-kernels.ts";
 import { matmulQ4_0, matmulQ8_0 } from "../../../plugins/quant/gguf/cpu-kernels.ts";
 import { q8Activations, quantizeRowsQ8_0 } from "../../../plugins/quant/gguf/q8-activation.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
@@ -44,9 +44,18 @@ function firstDiff(a: Float32Array, b: Float32Array): string {
   return i < 0 ? "none" : `[${i}] ${a[i]} vs ${b[i]}`;
 }
 
-describe.skipIf(!wasmSimdAvailable())("wasm Q8_0/Q4_0 kernels × q8 activations (the shared contract)", () => {
+// kernels.wasm, and kernels-relaxed.wasm where this engine runs relaxed SIMD (Node 20 after the
+// flag the backend sets, Node 22+, Bun, Deno): the same contract, so the same bits.
+for (const variant of ["simd128", "relaxed"] as const) describe.skipIf(!wasmSimdAvailable() || !kernelsModule(variant))(`wasm Q8_0/Q4_0 kernels × q8 activations (the shared contract), ${variant} module`, () => {
+  const create = (threads = 1) => createWasmKernels(threads, variant);
+  it("load the module asked for", () => {
+    const K = create()!;
+    expect(K.relaxedSimd).toBe(variant === "relaxed");
+    K.dispose();
+  });
+
   it("equal the exact JS reference bit for bit on odd shapes, on 1, 2 and 3 threads", () => {
-    const r = new Prng(81), pools: WasmKernels[] = [1, 2, 3].map((t) => createWasmKernels(t)!);
+    const r = new Prng(81), pools: WasmKernels[] = [1, 2, 3].map((t) => create(t)!);
     try {
       for (const kind of ["q8_0", "q4_0"] as const) {
         for (const k of [32, 96, 576]) {
@@ -70,7 +79,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm Q8_0/Q4_0 kernels × q8 activations 
   });
 
   it("prefill-sized products (several cache blocks of rows, every row-group path) match the reference", () => {
-    const r = new Prng(82), K = createWasmKernels(2)!;
+    const r = new Prng(82), K = create(2)!;
     try {
       for (const kind of ["q8_0", "q4_0"] as const) {
         const n = 70, k = 576, m = 61, bytes = weights(r, kind, m, k), x = activations(r, n, k), out = new Float32Array(n * m);
@@ -88,8 +97,32 @@ describe.skipIf(!wasmSimdAvailable())("wasm Q8_0/Q4_0 kernels × q8 activations 
     }
   });
 
+  it("Q4_0 at the integer extremes (every nibble 0 or 15, every code ±127) over many rows: the reference's bits", () => {
+    const r = new Prng(85), K = create(2)!;
+    try {
+      const n = 24, k = 128, m = 16, bytes = new Uint8Array((m * k / 32) * 18);
+      for (let at = 0, blk = 0; at < bytes.length; at += 18, blk++) {
+        bytes[at] = 0x00; bytes[at + 1] = 0x3c; // d = 1
+        // Blocks of all 15s, all 0s, and alternating 0/15 bytes.
+        const fill = blk % 3 === 0 ? 0xff : blk % 3 === 1 ? 0x00 : -1;
+        for (let t = 2; t < 18; t++) bytes[at + t] = fill >= 0 ? fill : (t & 1 ? 0xf0 : 0x0f);
+      }
+      const x = new Float32Array(n * k);
+      for (let i = 0; i < n * k; i += 32) {
+        const sign = r.nextFloat() < 0.5 ? -1 : 1, kind = Math.floor(r.nextFloat() * 3);
+        // Equal magnitudes quantize to ±127 everywhere in the block; kind 2 alternates the sign.
+        for (let t = 0; t < 32; t++) x[i + t] = kind === 2 ? (t & 1 ? -sign : sign) * 3 : sign * 3;
+      }
+      const out = new Float32Array(n * m), want = matmulQ8Act("q4_0", x, bytes, n, k, m);
+      K.matmulPlaced("matmulQ4_0", out, x, K.placeGguf("matmulQ4_0", bytes, k, m)!, n, k, m);
+      expect(bitsEqual(out, want), `first difference ${firstDiff(out, want)}`).toBe(true);
+    } finally {
+      K.dispose();
+    }
+  });
+
   it("stay within f32 rounding of the f64 product of the same quantized activations", () => {
-    const r = new Prng(83), K = createWasmKernels()!;
+    const r = new Prng(83), K = create()!;
     for (const kind of ["q8_0", "q4_0"] as const) {
       const n = 5, k = 256, m = 9, bytes = weights(r, kind, m, k), x = activations(r, n, k), out = new Float32Array(n * m);
       K.matmulPlaced(KERNEL[kind], out, x, K.placeGguf(KERNEL[kind], bytes, k, m)!, n, k, m);
@@ -100,7 +133,7 @@ describe.skipIf(!wasmSimdAvailable())("wasm Q8_0/Q4_0 kernels × q8 activations 
   });
 
   it("refuse row lengths that are not a multiple of 32 with a clear error", () => {
-    const K = createWasmKernels()!, w = K.placeBytes(new Uint8Array(34 * 2))!, out = new Float32Array(1);
+    const K = create()!, w = K.placeBytes(new Uint8Array(34 * 2))!, out = new Float32Array(1);
     expect(() => K.matmulPlaced("matmulQ8_0", out, new Float32Array(48), w, 1, 48, 1)).toThrow(/multiple of 32/);
     expect(() => K.matmulQ8_0(out, new Float32Array(48), w, 1, 48, 1)).toThrow(/k % 32 != 0/);
   });

@@ -24,7 +24,7 @@ import { hsum } from "./common";
 // The other weight formats, one file per family (all exported from this module).
 export { matmulF16, matmulBF16 } from "./half";
 export { matmulInt4 } from "./q4";
-export { matmulQ8_0, matmulQ4_0, quantizeQ8_0Rows, quantizeQ8_0RowRange, setScratch } from "./q8act";
+export { matmulQ8_0, matmulQ4_0, quantizeQ8_0Rows, quantizeQ8_0RowRange, relaxedSimd, setScratch } from "./q8act";
 export { matmulQ4_K, matmulQ6_K } from "./kquants";
 export { matmulCode8, matmulInt8Dynamic } from "./int8";
 

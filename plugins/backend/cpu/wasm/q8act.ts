@@ -4,9 +4,10 @@
 //
 // The host quantizes x once per call with quantizeQ8_0Rows into a scratch buffer and passes that
 // buffer as x. Its layout (k a multiple of 32, nb = k / 32, rows padded with zero rows to n4, a
-// multiple of 4): groups of 4 rows; group g's block b is 272 bytes at x + (g nb + b) 272: the 4
-// rows' 32 codes each as int16 (widened so the kernels load them ready for i32x4.dot_i16x8_s),
-// then the 4 rows' f32 scales. A kernel pass over 4 rows reads one stream with fixed offsets.
+// multiple of 4): groups of 4 rows; group g's block b is GROUP_BLOCK bytes at x + (g nb + b)
+// GROUP_BLOCK: the 4 rows' 32 codes each as int16 (widened so the kernels load them ready for
+// i32x4.dot_i16x8_s), then the 4 rows' f32 scales (272 bytes; the relaxed build appends int8
+// codes and code sums for q4relaxed.ts, 416 bytes). A kernel pass over 4 rows reads one stream with fixed offsets.
 // For every (row i, column j): acc = 0; per block b in order: isum = Σ qx qw as an exact int32,
 // s = dx_b * dw_b (f32), acc = acc + (f32)isum * s (f32 multiply, then f32 add; no fused
 // multiply-add in wasm SIMD). The kernels put 4 rows (or 4 columns) of that recurrence in the 4
@@ -14,9 +15,18 @@
 // depend on n, the row or column blocking or the thread split.
 // @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
 import { f16 } from "./common";
+import { CODE_SUMS, GROUP_BLOCK_RELAXED, I8_CODES, tile4x8U, widenQ4Unsigned } from "./q4relaxed";
 
-/** Bytes of one block of a 4-row group of quantized activations: 4 × 32 int16 codes, 4 f32 scales. */
-const GROUP_BLOCK: usize = 272;
+/**
+ * Bytes of one block of a 4-row group of quantized activations: 4 × 32 int16 codes, 4 f32 scales;
+ * the relaxed-SIMD build appends the 4 rows' codes as int8 and 8·Σ codes per row (q4relaxed.ts).
+ */
+const GROUP_BLOCK: usize = ASC_FEATURE_RELAXED_SIMD ? GROUP_BLOCK_RELAXED : 272;
+
+/** 1 in kernels-relaxed.wasm, 0 in kernels.wasm (the host reports which it runs). */
+export function relaxedSimd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
 
 /** IEEE half bits of f (round to nearest even; overflow to ±inf; NaN → 0x7e00), as GGML_FP32_TO_FP16. */
 export function f32ToF16Bits(f: f32): u32 {
@@ -76,11 +86,20 @@ export function quantizeQ8_0RowRange(dst: usize, src: usize, w: usize, n: i32, k
       const d: f32 = amax / <f32>127;
       const id = f32x4.splat(d != 0 ? <f32>1 / d : <f32>0);
       const qb = qr + <usize>b * GROUP_BLOCK;
-      v128.store(qb, i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v0, id)), roundAway(f32x4.mul(v1, id))));
-      v128.store(qb, i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v2, id)), roundAway(f32x4.mul(v3, id))), 16);
-      v128.store(qb, i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v4, id)), roundAway(f32x4.mul(v5, id))), 32);
-      v128.store(qb, i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v6, id)), roundAway(f32x4.mul(v7, id))), 48);
+      const c01 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v0, id)), roundAway(f32x4.mul(v1, id)));
+      const c23 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v2, id)), roundAway(f32x4.mul(v3, id)));
+      const c45 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v4, id)), roundAway(f32x4.mul(v5, id)));
+      const c67 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v6, id)), roundAway(f32x4.mul(v7, id)));
+      v128.store(qb, c01); v128.store(qb, c23, 16); v128.store(qb, c45, 32); v128.store(qb, c67, 48);
       store<f32>(sr + <usize>b * GROUP_BLOCK, f16(f32ToF16Bits(d)));
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        const ib = qb - (<usize>(i & 3) << 6) + I8_CODES + (<usize>(i & 3) << 5);
+        v128.store(ib, i8x16.narrow_i16x8_s(c01, c23)); v128.store(ib, i8x16.narrow_i16x8_s(c45, c67), 16);
+        // Lane l of the pair sums: codes at k ≡ 2l, 2l + 1 (mod 8); even l: k ≡ 0, 1 (mod 4), odd: 2, 3.
+        const pairs = i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(c01, c23), i16x8.add(c45, c67)));
+        const even = i32x4.extract_lane(pairs, 0) + i32x4.extract_lane(pairs, 2), odd = i32x4.extract_lane(pairs, 1) + i32x4.extract_lane(pairs, 3);
+        store<i32>(qb - (<usize>(i & 3) << 6) + CODE_SUMS + (<usize>(i & 3) << 2), ((-8 * even) & 0xffff) | ((-8 * odd) << 16));
+      }
     }
   }
   // Padding rows: zero codes and scales.
@@ -90,6 +109,11 @@ export function quantizeQ8_0RowRange(dst: usize, src: usize, w: usize, n: i32, k
       const qb = qr + <usize>b * GROUP_BLOCK, z = i32x4.splat(0);
       v128.store(qb, z); v128.store(qb, z, 16); v128.store(qb, z, 32); v128.store(qb, z, 48);
       store<f32>(qb - (<usize>(i & 3) << 6) + 256 + (<usize>(i & 3) << 2), 0);
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        const gb = qb - (<usize>(i & 3) << 6);
+        v128.store(gb + I8_CODES + (<usize>(i & 3) << 5), z); v128.store(gb + I8_CODES + (<usize>(i & 3) << 5), z, 16);
+        store<i32>(gb + CODE_SUMS + (<usize>(i & 3) << 2), 0);
+      }
     }
   }
 }
@@ -252,9 +276,15 @@ export function setScratch(at: usize, bytes: usize): void {
       const jc = g << 3, wg = w + <usize>g * wgBytes;
       if (jc >= j0 && jc + 8 <= j1) {
         if (fmt == 1 && i1 - i0 >= 8 && <usize>nb * BS_Q8 <= scratchBytes) {
-          // Q4_0 met by 2+ row groups: widened once into this thread's scratch, then as Q8_0.
-          widenQ4Group(scratch, wg, nb);
-          for (let i = i0; i < i1; i += 4) tile4x8(scratch, nb, 0, BS_Q8, x + <usize>(i >> 2) * groupBytes, out + ((<usize>i * <usize>m + <usize>jc) << 2), rm);
+          if (ASC_FEATURE_RELAXED_SIMD) {
+            // Q4_0 met by 2+ row groups: nibbles rewritten once into this thread's scratch for the relaxed dot (q4relaxed.ts).
+            widenQ4Unsigned(scratch, wg, nb);
+            for (let i = i0; i < i1; i += 4) tile4x8U(scratch, nb, x + <usize>(i >> 2) * groupBytes, out + ((<usize>i * <usize>m + <usize>jc) << 2), rm);
+          } else {
+            // Q4_0 met by 2+ row groups: widened once into this thread's scratch, then as Q8_0.
+            widenQ4Group(scratch, wg, nb);
+            for (let i = i0; i < i1; i += 4) tile4x8(scratch, nb, 0, BS_Q8, x + <usize>(i >> 2) * groupBytes, out + ((<usize>i * <usize>m + <usize>jc) << 2), rm);
+          }
         } else {
           for (let i = i0; i < i1; i += 4) tile4x8(wg, nb, fmt, bs, x + <usize>(i >> 2) * groupBytes, out + ((<usize>i * <usize>m + <usize>jc) << 2), rm);
         }
