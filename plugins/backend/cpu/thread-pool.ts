@@ -43,6 +43,7 @@ export class WasmThreadPool {
   private stopped = false;
   private failure: string | null = null;
   private workerChunks = 0;
+  private totalChunks = 0;
 
   /**
    * Starts threads-1 workers, each instantiating `module` (and `opsModule`) over `memory` with the
@@ -99,15 +100,16 @@ export class WasmThreadPool {
       done = Atomics.load(ctl, DONE);
     }
     this.workerChunks += chunks - mine;
+    this.totalChunks += chunks;
     if (Atomics.load(ctl, FAILED) !== 0) {
       this.failure ??= "a worker thread's kernel threw";
       throw new Error(`cpu backend: ${this.failure} (--threads 1 runs without worker threads)`);
     }
   }
 
-  /** Workers that have started (instantiated their kernels), chunks they have run, and the first failure. */
-  status(): { readyWorkers: number; workerChunks: number; failure: string | null } {
-    return { readyWorkers: Atomics.load(this.ctl, READY), workerChunks: this.workerChunks, failure: this.failure };
+  /** Workers that have started (instantiated their kernels), chunks they have run of all chunks posted, and the first failure. */
+  status(): { readyWorkers: number; workerChunks: number; totalChunks: number; failure: string | null } {
+    return { readyWorkers: Atomics.load(this.ctl, READY), workerChunks: this.workerChunks, totalChunks: this.totalChunks, failure: this.failure };
   }
 
   /** Stops and ends the workers. */

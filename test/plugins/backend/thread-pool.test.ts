@@ -80,6 +80,10 @@ describe.skipIf(!wasmSimdAvailable())("the worker pool over shared wasm memory",
       expect(K.poolStatus()!.readyWorkers).toBe(1);
       for (let i = 0; i < 200 && K.poolStatus()!.workerChunks === 0; i++) K.matmulF32(out, x, w, n, k, m);
       expect(K.poolStatus()!.workerChunks).toBeGreaterThan(0);
+      // Every call of m = 2048 columns on 2 threads posts 8 chunks of 256.
+      const { workerChunks, totalChunks } = K.poolStatus()!;
+      expect(totalChunks % 8).toBe(0);
+      expect(workerChunks).toBeLessThanOrEqual(totalChunks);
     } finally {
       K.dispose();
     }
@@ -92,7 +96,7 @@ describe.skipIf(!wasmSimdAvailable())("the worker pool over shared wasm memory",
       expect(K.poolStatus()).toBeNull();
       K.placeF32(new Float32Array(512 * 512));
       for (let t = 0; t < 100 && K.poolStatus()!.readyWorkers < 1 && K.poolStatus()!.failure === null; t++) await new Promise((ok) => setTimeout(ok, 50));
-      expect(K.poolStatus()).toEqual({ readyWorkers: 1, workerChunks: 0, failure: null });
+      expect(K.poolStatus()).toEqual({ readyWorkers: 1, workerChunks: 0, totalChunks: 0, failure: null });
     } finally {
       K.dispose();
     }
