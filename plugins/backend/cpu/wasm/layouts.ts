@@ -95,23 +95,31 @@ export function ggufX8Layout(which: "matmulQ8_0" | "matmulQ4_0", blocks: Uint8Ar
   const nb = k / 32;
   if (!Number.isInteger(nb) || nb < 1 || blocks.byteLength < nb * gguf * m) throw new RangeError(`${which}: a [${m}, ${k}] matrix needs k a multiple of 32 and ${nb * gguf * m} bytes of blocks, got k = ${k}, ${blocks.byteLength} bytes`);
   const out = new Uint8Array(x8LayoutBytes(which, k, m));
-  const view = new DataView(out.buffer), src = new DataView(blocks.buffer, blocks.byteOffset, blocks.byteLength);
-  for (let j = 0; j < m; j++) {
+  const scales = new Float32Array(out.buffer); // x8 is a multiple of 4: every block's scales are aligned
+  const q8 = which === "matmulQ8_0", nib = new Uint8Array(32);
+  // One pass over the source in order; plain typed-array loops (this runs for every weight at load).
+  for (let j = 0, s = 0; j < m; j++) {
     const g = j >> 3, c = j & 7;
-    for (let b = 0; b < nb; b++) {
-      const s = (j * nb + b) * gguf, o = (g * nb + b) * x8;
-      view.setFloat32(o + 4 * c, f16ToF32(src.getUint16(s, true)), true);
-      const codes = o + 32;
-      if (which === "matmulQ8_0") {
+    for (let b = 0; b < nb; b++, s += gguf) {
+      const o = (g * nb + b) * x8;
+      scales[(o >> 2) + c] = f16ToF32(blocks[s]! | (blocks[s + 1]! << 8));
+      const codes = o + 32 + 2 * c;
+      if (q8) {
         for (let t = 0; t < 16; t++) {
-          out[codes + 16 * t + 2 * c] = blocks[s + 2 + 2 * t]!;
-          out[codes + 16 * t + 2 * c + 1] = blocks[s + 3 + 2 * t]!;
+          out[codes + 16 * t] = blocks[s + 2 + 2 * t]!;
+          out[codes + 16 * t + 1] = blocks[s + 3 + 2 * t]!;
         }
       } else {
-        // GGUF Q4_0: byte i holds element i (low nibble) and i + 16 (high nibble).
-        const nib = (e: number) => (e < 16 ? blocks[s + 2 + e]! & 15 : blocks[s + 2 + e - 16]! >> 4);
+        // GGUF Q4_0: byte i holds element i (low nibble) and i + 16 (high nibble). Quad u, byte
+        // 2c + e: element 4u + e in the low nibble, 4u + 2 + e in the high, each xor 8.
+        for (let i = 0; i < 16; i++) {
+          const byte = blocks[s + 2 + i]!;
+          nib[i] = byte & 15;
+          nib[i + 16] = byte >> 4;
+        }
         for (let u = 0; u < 8; u++) {
-          for (let e = 0; e < 2; e++) out[codes + 16 * u + 2 * c + e] = (nib(4 * u + e) | (nib(4 * u + 2 + e) << 4)) ^ 0x88;
+          out[codes + 16 * u] = (nib[4 * u]! | (nib[4 * u + 2]! << 4)) ^ 0x88;
+          out[codes + 16 * u + 1] = (nib[4 * u + 1]! | (nib[4 * u + 3]! << 4)) ^ 0x88;
         }
       }
     }
