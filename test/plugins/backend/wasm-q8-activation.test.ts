@@ -97,25 +97,29 @@ for (const variant of ["simd128", "relaxed"] as const) describe.skipIf(!wasmSimd
     }
   });
 
-  it("Q4_0 at the integer extremes (every nibble 0 or 15, every code ±127) over many rows: the reference's bits", () => {
+  it("Q4_0 at the integer extremes (every nibble 0 or 15, every code ±127), one row and many: the reference's bits", () => {
     const r = new Prng(85), K = create(2)!;
     try {
-      const n = 24, k = 128, m = 16, bytes = new Uint8Array((m * k / 32) * 18);
+      const k = 128, m = 16, bytes = new Uint8Array((m * k / 32) * 18);
       for (let at = 0, blk = 0; at < bytes.length; at += 18, blk++) {
         bytes[at] = 0x00; bytes[at + 1] = 0x3c; // d = 1
         // Blocks of all 15s, all 0s, and alternating 0/15 bytes.
         const fill = blk % 3 === 0 ? 0xff : blk % 3 === 1 ? 0x00 : -1;
         for (let t = 2; t < 18; t++) bytes[at + t] = fill >= 0 ? fill : (t & 1 ? 0xf0 : 0x0f);
       }
-      const x = new Float32Array(n * k);
-      for (let i = 0; i < n * k; i += 32) {
-        const sign = r.nextFloat() < 0.5 ? -1 : 1, kind = Math.floor(r.nextFloat() * 3);
-        // Equal magnitudes quantize to ±127 everywhere in the block; kind 2 alternates the sign.
-        for (let t = 0; t < 32; t++) x[i + t] = kind === 2 ? (t & 1 ? -sign : sign) * 3 : sign * 3;
+      const w = K.placeGguf("matmulQ4_0", bytes, k, m)!;
+      // 24 rows: the many-row tile; 1 and 3: the one-row path; 26: both.
+      for (const n of [24, 1, 3, 26]) {
+        const x = new Float32Array(n * k);
+        for (let i = 0; i < n * k; i += 32) {
+          const sign = r.nextFloat() < 0.5 ? -1 : 1, kind = Math.floor(r.nextFloat() * 3);
+          // Equal magnitudes quantize to ±127 everywhere in the block; kind 2 alternates the sign.
+          for (let t = 0; t < 32; t++) x[i + t] = kind === 2 ? (t & 1 ? -sign : sign) * 3 : sign * 3;
+        }
+        const out = new Float32Array(n * m), want = matmulQ8Act("q4_0", x, bytes, n, k, m);
+        K.matmulPlaced("matmulQ4_0", out, x, w, n, k, m);
+        expect(bitsEqual(out, want), `n=${n}: first difference ${firstDiff(out, want)}`).toBe(true);
       }
-      const out = new Float32Array(n * m), want = matmulQ8Act("q4_0", x, bytes, n, k, m);
-      K.matmulPlaced("matmulQ4_0", out, x, K.placeGguf("matmulQ4_0", bytes, k, m)!, n, k, m);
-      expect(bitsEqual(out, want), `first difference ${firstDiff(out, want)}`).toBe(true);
     } finally {
       K.dispose();
     }

@@ -100,3 +100,44 @@ export const BS_U4: usize = 288;
     finishRow(o + 3 * rm, a3, c3, xb, 3, dl, dh);
   }
 }
+
+/**
+ * 8 columns (an x8 Q4_0 group at wg, as placed: 160-byte blocks) × one activation row of the
+ * relaxed layout (its int8 codes at xc, scale at xs and code-sum word at xsum, all in block 0;
+ * blocks GROUP_BLOCK_RELAXED apart), columns c0..c1-1 stored at o. A quad's 16 bytes xor 0x88 are
+ * the GGUF nibbles: the low ones k-pair 4t, 4t + 1 of the 8 columns (byte 2c + e), the high ones
+ * 4t + 2, 4t + 3; against the row's code pair splat to all lanes, lane c of the int16 dot is
+ * column c's pair sum. The lanes start at -8 Σ q over the whole block and end at
+ * Σ q·(nibble - 8), at most 32·127·8 = 32512 in magnitude (wrapping on the way is harmless).
+ * Then al/ah += (f32)isum · (dx · dw) as q8act.ts row1x8: the same bits.
+ */
+// @ts-ignore: decorator
+@inline export function row1x8U(wg: usize, nb: i32, xc: usize, xs: usize, xsum: usize, o: usize, c0: i32, c1: i32): void {
+  let al = f32x4.splat(0), ah = f32x4.splat(0);
+  const flip = i8x16.splat(<i8>0x88), low = i8x16.splat(15);
+  for (let b = 0; b < nb; b++) {
+    const wb = wg + <usize>b * 160, xb = xc + <usize>b * GROUP_BLOCK_RELAXED;
+    const eo = load<i32>(xsum + <usize>b * GROUP_BLOCK_RELAXED);
+    let acc = i16x8.splat(<i16>(((eo << 16) >> 16) + (eo >> 16)));
+    for (let t: usize = 0; t < 8; t++) {
+      const v = v128.xor(v128.load(wb + 32 + (t << 4)), flip);
+      acc = i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load16_splat(xb + (t << 2)), v128.and(v, low)));
+      acc = i16x8.add(acc, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load16_splat(xb + (t << 2) + 2), v128.and(i16x8.shr_u(v, 4), low)));
+    }
+    const d = v128.load32_splat(xs + <usize>b * GROUP_BLOCK_RELAXED);
+    al = f32x4.add(al, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(acc)), f32x4.mul(d, v128.load(wb))));
+    ah = f32x4.add(ah, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(acc)), f32x4.mul(d, v128.load(wb, 16))));
+  }
+  if (c0 == 0 && c1 == 8) {
+    v128.store(o, al); v128.store(o, ah, 16);
+    return;
+  }
+  if (c0 <= 0 && c1 > 0) store<f32>(o, f32x4.extract_lane(al, 0));
+  if (c0 <= 1 && c1 > 1) store<f32>(o, f32x4.extract_lane(al, 1), 4);
+  if (c0 <= 2 && c1 > 2) store<f32>(o, f32x4.extract_lane(al, 2), 8);
+  if (c0 <= 3 && c1 > 3) store<f32>(o, f32x4.extract_lane(al, 3), 12);
+  if (c0 <= 4 && c1 > 4) store<f32>(o, f32x4.extract_lane(ah, 0), 16);
+  if (c0 <= 5 && c1 > 5) store<f32>(o, f32x4.extract_lane(ah, 1), 20);
+  if (c0 <= 6 && c1 > 6) store<f32>(o, f32x4.extract_lane(ah, 2), 24);
+  if (c0 <= 7 && c1 > 7) store<f32>(o, f32x4.extract_lane(ah, 3), 28);
+}

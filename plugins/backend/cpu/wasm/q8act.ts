@@ -15,7 +15,7 @@
 // depend on n, the row or column blocking or the thread split.
 // @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
 import { f16 } from "./common";
-import { CODE_SUMS, GROUP_BLOCK_RELAXED, I8_CODES, tile4x8U, widenQ4Unsigned } from "./q4relaxed";
+import { CODE_SUMS, GROUP_BLOCK_RELAXED, I8_CODES, row1x8U, tile4x8U, widenQ4Unsigned } from "./q4relaxed";
 
 /**
  * Bytes of one block of a 4-row group of quantized activations: 4 × 32 int16 codes, 4 f32 scales;
@@ -305,7 +305,8 @@ export function setScratch(at: usize, bytes: usize): void {
 // @ts-ignore: decorator
 @inline function rowX8(wg: usize, nb: i32, fmt: i32, bs: usize, x: usize, groupBytes: usize, i: i32, o: usize, c0: i32, c1: i32): void {
   const xg = x + <usize>(i >> 2) * groupBytes, r = <usize>(i & 3);
-  row1x8(wg, nb, fmt, bs, xg + (r << 6), xg + 256 + (r << 2), o, max(c0, 0), min(c1, 8));
+  if (ASC_FEATURE_RELAXED_SIMD && fmt == 1) row1x8U(wg, nb, xg + I8_CODES + (r << 5), xg + 256 + (r << 2), xg + CODE_SUMS + (r << 2), o, max(c0, 0), min(c1, 8));
+  else row1x8(wg, nb, fmt, bs, xg + (r << 6), xg + 256 + (r << 2), o, max(c0, 0), min(c1, 8));
 }
 
 /** Q8_0 weights in the x8 layout × q8 activations (x: the quantizeQ8_0Rows buffer; k a multiple of 32). */
