@@ -73,3 +73,20 @@ export function f16(h: u32): f32 {
  */
 // @ts-ignore: decorator
 @inline export function rowTile(k: i32): i32 { return max(4, (8192 / max(k, 1)) & ~3); }
+
+/** Columns c0..c1-1 (0 <= c0 < c1 <= 8) of the 8 f32 lanes al (columns 0-3), ah (4-7) stored at o. */
+// @ts-ignore: decorator
+@inline export function storeColumns8(o: usize, al: v128, ah: v128, c0: i32, c1: i32): void {
+  if (c0 == 0 && c1 == 8) {
+    v128.store(o, al); v128.store(o, ah, 16);
+    return;
+  }
+  if (c0 <= 0 && c1 > 0) store<f32>(o, f32x4.extract_lane(al, 0));
+  if (c0 <= 1 && c1 > 1) store<f32>(o, f32x4.extract_lane(al, 1), 4);
+  if (c0 <= 2 && c1 > 2) store<f32>(o, f32x4.extract_lane(al, 2), 8);
+  if (c0 <= 3 && c1 > 3) store<f32>(o, f32x4.extract_lane(al, 3), 12);
+  if (c0 <= 4 && c1 > 4) store<f32>(o, f32x4.extract_lane(ah, 0), 16);
+  if (c0 <= 5 && c1 > 5) store<f32>(o, f32x4.extract_lane(ah, 1), 20);
+  if (c0 <= 6 && c1 > 6) store<f32>(o, f32x4.extract_lane(ah, 2), 24);
+  if (c0 <= 7 && c1 > 7) store<f32>(o, f32x4.extract_lane(ah, 3), 28);
+}

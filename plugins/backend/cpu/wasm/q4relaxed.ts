@@ -15,6 +15,7 @@
 // tile's, and the f32 recurrence after them is the same expression, so both modules give
 // identical bits.
 // @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
+import { storeColumns8 } from "./common";
 
 /** Bytes of one block of a 4-row activation group in the relaxed build (see q8act.ts). */
 export const GROUP_BLOCK_RELAXED: usize = 416;
@@ -128,16 +129,5 @@ export const BS_U4: usize = 288;
     al = f32x4.add(al, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(acc)), f32x4.mul(d, v128.load(wb))));
     ah = f32x4.add(ah, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(acc)), f32x4.mul(d, v128.load(wb, 16))));
   }
-  if (c0 == 0 && c1 == 8) {
-    v128.store(o, al); v128.store(o, ah, 16);
-    return;
-  }
-  if (c0 <= 0 && c1 > 0) store<f32>(o, f32x4.extract_lane(al, 0));
-  if (c0 <= 1 && c1 > 1) store<f32>(o, f32x4.extract_lane(al, 1), 4);
-  if (c0 <= 2 && c1 > 2) store<f32>(o, f32x4.extract_lane(al, 2), 8);
-  if (c0 <= 3 && c1 > 3) store<f32>(o, f32x4.extract_lane(al, 3), 12);
-  if (c0 <= 4 && c1 > 4) store<f32>(o, f32x4.extract_lane(ah, 0), 16);
-  if (c0 <= 5 && c1 > 5) store<f32>(o, f32x4.extract_lane(ah, 1), 20);
-  if (c0 <= 6 && c1 > 6) store<f32>(o, f32x4.extract_lane(ah, 2), 24);
-  if (c0 <= 7 && c1 > 7) store<f32>(o, f32x4.extract_lane(ah, 3), 28);
+  storeColumns8(o, al, ah, c0, c1);
 }

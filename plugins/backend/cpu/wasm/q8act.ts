@@ -14,7 +14,7 @@
 // lanes of one f32x4, which computes each lane exactly as the scalar formula: results do not
 // depend on n, the row or column blocking or the thread split.
 // @ts-nocheck -- AssemblyScript types (v128, f32, usize); tsc only parses this file.
-import { f16 } from "./common";
+import { f16, storeColumns8 } from "./common";
 import { CODE_SUMS, GROUP_BLOCK_RELAXED, I8_CODES, row1x8U, tile4x8U, widenQ4Unsigned } from "./q4relaxed";
 
 /**
@@ -215,18 +215,7 @@ const BS_Q4: usize = 160;
     al = f32x4.add(al, f32x4.mul(f32x4.convert_i32x4_s(p), f32x4.mul(d, v128.load(wb))));
     ah = f32x4.add(ah, f32x4.mul(f32x4.convert_i32x4_s(q), f32x4.mul(d, v128.load(wb, 16))));
   }
-  if (c0 == 0 && c1 == 8) {
-    v128.store(o, al); v128.store(o, ah, 16);
-    return;
-  }
-  if (c0 <= 0 && c1 > 0) store<f32>(o, f32x4.extract_lane(al, 0));
-  if (c0 <= 1 && c1 > 1) store<f32>(o, f32x4.extract_lane(al, 1), 4);
-  if (c0 <= 2 && c1 > 2) store<f32>(o, f32x4.extract_lane(al, 2), 8);
-  if (c0 <= 3 && c1 > 3) store<f32>(o, f32x4.extract_lane(al, 3), 12);
-  if (c0 <= 4 && c1 > 4) store<f32>(o, f32x4.extract_lane(ah, 0), 16);
-  if (c0 <= 5 && c1 > 5) store<f32>(o, f32x4.extract_lane(ah, 1), 20);
-  if (c0 <= 6 && c1 > 6) store<f32>(o, f32x4.extract_lane(ah, 2), 24);
-  if (c0 <= 7 && c1 > 7) store<f32>(o, f32x4.extract_lane(ah, 3), 28);
+  storeColumns8(o, al, ah, c0, c1);
 }
 
 /**
