@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { createWasmKernels, wasmSimdAvailable } from "../../../plugins/backend/cpu/wasm-kernels.ts";
+import { createWasmKernels, relaxedSimdAvailable, wasmSimdAvailable } from "../../../plugins/backend/cpu/wasm-kernels.ts";
 import { cpuBackendPlugin } from "../../../plugins/backend/cpu/index.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
 import { toF16 } from "../../helpers/f16.ts";
@@ -113,6 +113,33 @@ describe.skipIf(!wasmSimdAvailable())("wasm SIMD128 kernels", () => {
     K.matmulQ8_0(oq, xq, wq, 3, 64, 7);
     // Recorded under Node 20 (vitest); bun test must print the same digests.
     expect([digest(out), digest(oq)]).toEqual(EXPECTED_DIGESTS);
+  });
+});
+
+describe.skipIf(!wasmSimdAvailable())("the kernels module a backend loads", () => {
+  it("is kernels-relaxed.wasm where relaxed SIMD runs, unless LLM_CPU_WASM=simd128; the device line says which", async () => {
+    const before = process.env.LLM_CPU_WASM;
+    try {
+      delete process.env.LLM_CPU_WASM;
+      const auto = createWasmKernels()!;
+      expect(auto.relaxedSimd).toBe(relaxedSimdAvailable());
+      auto.dispose();
+      const be = await cpuBackendPlugin.create({ threads: 1 } as never);
+      expect(be.device.includes("relaxed SIMD")).toBe(relaxedSimdAvailable());
+      be.dispose();
+      process.env.LLM_CPU_WASM = "simd128";
+      const plain = createWasmKernels()!;
+      expect(plain.relaxedSimd).toBe(false);
+      plain.dispose();
+    } finally {
+      if (before === undefined) delete process.env.LLM_CPU_WASM;
+      else process.env.LLM_CPU_WASM = before;
+    }
+  });
+
+  // Node 20 (CI) gets relaxed SIMD through V8's flag; Bun, Deno and newer Node have it built in.
+  it("relaxed SIMD is found on this runtime", () => {
+    expect(relaxedSimdAvailable()).toBe(true);
   });
 });
 
