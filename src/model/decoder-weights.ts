@@ -3,6 +3,7 @@ import type { HostTensor, ModelCheckpoint } from "../loader/types.ts";
 import type { Backend, DeviceTensor, LinearMethod, QuantPlugin } from "../plugin/types.ts";
 import { ModelFileError } from "../util/errors.ts";
 import type { LlamaConfig } from "./config.ts";
+import { EmbeddingTable } from "./embedding-table.ts";
 
 /** One decoder layer's weights; optional parts are present when the checkpoint has them. */
 export interface LayerWeights {
@@ -19,7 +20,8 @@ export interface LayerWeights {
 }
 
 export interface DecoderWeights {
-  embedding: DeviceTensor;
+  /** Host-side: each step decodes its tokens' rows (embedding-table.ts). */
+  embedding: EmbeddingTable;
   layers: LayerWeights[];
   outputNorm: DeviceTensor;
   output: LinearMethod;
@@ -70,11 +72,7 @@ export function loadDecoderWeights(ck: ModelCheckpoint, config: LlamaConfig, bac
       return m;
     });
   };
-  const embT = tensor(ck, "token_embd.weight");
-  if (embT.dims[0] !== dim || embT.dims[1] !== vocabSize) {
-    throw new ModelFileError(ck.file, `tensor 'token_embd.weight' has shape [${embT.dims.join(", ")}], expected [${dim}, ${vocabSize}]`);
-  }
-  const embedding = backend.upload(dequantize(embT, ck.file), [vocabSize, dim]);
+  const embedding = new EmbeddingTable(tensor(ck, "token_embd.weight"), vocabSize, dim, ck.file);
   const qDim = numHeads * headDim, kvDim = numKvHeads * headDim;
   const layers: LayerWeights[] = [];
   for (let l = 0; l < numLayers; l++) {

@@ -4,12 +4,13 @@ import type { ModelInput } from "../runner/model-input.ts";
 import { ModelFileError } from "../util/errors.ts";
 import type { LlamaConfig } from "./config.ts";
 import { loadDecoderWeights, type LayerWeights } from "./decoder-weights.ts";
+import type { EmbeddingTable } from "./embedding-table.ts";
 import { buildRopeTables } from "./rope-tables.ts";
 
 /** Scratch buffers for up to `capacity` tokens in one step. */
 interface Workspace {
   capacity: number;
-  ids: DeviceTensor; positions: DeviceTensor; logitsRows: DeviceTensor;
+  positions: DeviceTensor; logitsRows: DeviceTensor;
   x: DeviceTensor; h: DeviceTensor; q: DeviceTensor; k: DeviceTensor; v: DeviceTensor;
   attn: DeviceTensor; o: DeviceTensor; gate: DeviceTensor; up: DeviceTensor;
   last: DeviceTensor; lastNorm: DeviceTensor; logits: DeviceTensor;
@@ -41,7 +42,7 @@ export class LlamaModel {
   private constructor(
     readonly config: LlamaConfig,
     readonly backend: Backend,
-    private readonly embedding: DeviceTensor,
+    private readonly embedding: EmbeddingTable,
     private readonly layers: LayerWeights[],
     private readonly outputNorm: DeviceTensor,
     private readonly output: LinearMethod,
@@ -72,7 +73,7 @@ export class LlamaModel {
     const b = this.backend;
     this.ws = {
       capacity: cap,
-      ids: b.empty([cap], "i32"), positions: b.empty([cap], "i32"), logitsRows: b.empty([cap], "i32"),
+      positions: b.empty([cap], "i32"), logitsRows: b.empty([cap], "i32"),
       x: b.empty([cap, dim]), h: b.empty([cap, dim]),
       q: b.empty([cap, numHeads * headDim]), k: b.empty([cap, numKvHeads * headDim]), v: b.empty([cap, numKvHeads * headDim]),
       attn: b.empty([cap, numHeads * headDim]), o: b.empty([cap, dim]),
@@ -94,11 +95,10 @@ export class LlamaModel {
     const ops = this.backend.ops as Required<BackendOps>;
     const c = this.config;
     const { numHeads, numKvHeads, headDim, rmsEps } = c;
-    this.backend.write(ws.ids, input.tokenIds);
     this.backend.write(ws.positions, input.positions);
     this.backend.write(ws.logitsRows, input.logitsIndices);
     const meta = attn.plan(input);
-    ops.embedding(ws.x, this.embedding, ws.ids, n);
+    this.backend.write(ws.x, this.embedding.lookup(input.tokenIds, n));
     if (c.embedScale !== 1) ops.scale(ws.x, c.embedScale, n);
     for (let l = 0; l < this.layers.length; l++) {
       const L = this.layers[l]!;
