@@ -21,8 +21,6 @@ export interface DeviceTensor {
  * which is the only asynchronous point (a GPU backend submits and maps there).
  */
 export interface BackendOps {
-  /** out[t, :] = table[ids[t], :] where table is an f32 [vocab, dim] tensor. */
-  embedding(out: DeviceTensor, table: DeviceTensor, ids: DeviceTensor, numTokens: number): void;
   /** out[t] = x[t] / rms(x[t]) * weight, per row of length weight.shape[0]. */
   rmsNorm(out: DeviceTensor, x: DeviceTensor, weight: DeviceTensor, eps: number, numTokens: number): void;
   /** Rotate q or k in place: [numTokens, numHeads * headDim] by positions, with precomputed cos/sin [maxPos, rotDim/2]. */

@@ -21,16 +21,6 @@ function resident(wasm: WasmKernels | null, ...arrays: Float32Array[]): number[]
  */
 function makeOps(wasm: WasmKernels | null): BackendOps {
   return {
-    embedding(out, table, ids, numTokens) {
-      const dim = table.shape[1]!;
-      const vocab = table.shape[0]!;
-      const idv = i32(ids);
-      for (let t = 0; t < numTokens; t++) {
-        const id = idv[t]!;
-        if (id < 0 || id >= vocab) throw new RangeError(`token id ${id} outside the vocabulary (0..${vocab - 1})`);
-      }
-      k.gatherRows(f32(out), f32(table), idv, numTokens, dim);
-    },
     rmsNorm(out, x, weight, eps, numTokens) {
       const o = f32(out), xv = f32(x), w = f32(weight);
       const at = resident(wasm, o, xv, w);

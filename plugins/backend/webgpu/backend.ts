@@ -8,8 +8,6 @@ import { makeOps } from "./ops.ts";
 import { WebGpuTensor, gpuTensor, numel } from "./tensor.ts";
 
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-/** i32 tensors up to this many elements keep a host copy of what was written (token ids, for range checks). */
-const HOST_SHADOW_MAX = 1 << 16;
 
 /**
  * The WebGPU backend: tensors in pooled storage buffers, kernels in WGSL. Ops record compute
@@ -115,10 +113,6 @@ export class WebGpuBackend implements Backend {
     // queue.writeBuffer runs ahead of unsubmitted commands: submit them first to keep program order.
     if (this.stream.pending) this.stream.flush();
     if (data.length) this.gpu.queue.writeBuffer(t.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
-    if (t.dtype === "i32" && data instanceof Int32Array && t.byteLength <= HOST_SHADOW_MAX * 4) {
-      if (!t.hostI32) t.hostI32 = new Int32Array(t.byteLength / 4);
-      t.hostI32.set(data);
-    } else t.hostI32 = null;
   }
 
   async read(t: DeviceTensor, count?: number): Promise<Float32Array | Int32Array> {

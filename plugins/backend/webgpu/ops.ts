@@ -43,15 +43,6 @@ export function enqueueLinear(
 /** The BackendOps of the webgpu backend: each call records one (or two) dispatches. */
 export function makeOps(b: WebGpuBackend): BackendOps {
   return {
-    embedding(out, table, ids, numTokens) {
-      const vocab = table.shape[0]!;
-      const host = gpuTensor(ids).hostI32;
-      for (let t = 0; host && t < numTokens; t++) {
-        const id = host[t]!;
-        if (id < 0 || id >= vocab) throw new RangeError(`token id ${id} outside the vocabulary (0..${vocab - 1})`);
-      }
-      this.gatherRows(out, table, ids, numTokens);
-    },
     rmsNorm(out, x, weight, eps, numTokens) {
       const dim = weight.shape[0]!;
       b.dispatch(RMS_NORM, [numTokens, dim, eps], [{ tensor: gpuTensor(out), write: true }, { tensor: gpuTensor(x) }, { tensor: gpuTensor(weight) }], numTokens);

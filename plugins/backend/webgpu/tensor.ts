@@ -4,8 +4,6 @@ import type { DType, DeviceTensor } from "../../../src/plugin/types.ts";
 /** A tensor in a GPU storage buffer (the buffer may be larger: buffers are pooled by size). */
 export class WebGpuTensor implements DeviceTensor {
   readonly backend = "webgpu";
-  /** Host copy of small i32 tensors' last written contents (token ids), for host-side range checks. */
-  hostI32: Int32Array | null = null;
   constructor(
     readonly dtype: DType,
     readonly shape: readonly number[],

@@ -40,7 +40,7 @@ describe.skipIf(skip !== null)("webgpu kernels against the cpu backend", () => {
     }
   });
 
-  it("rmsNorm, siluMul, addInPlace, gatherRows, embedding on odd row lengths", async () => {
+  it("rmsNorm, siluMul, addInPlace, gatherRows on odd row lengths", async () => {
     const n = 5, d = 70;
     let [g, c] = await both([{ data: new Float32Array(n * d), shape: [n, d] }, { data: seeded(n * d, 1, 3), shape: [n, d] }, { data: seeded(d, 2), shape: [d] }], (b, [o, x, w]) => b.ops.rmsNorm(o!, x!, w!, 1e-5, n));
     expect(maxAbsDiff(g, c)).toBeLessThanOrEqual(1e-5 * maxAbs(c));
@@ -52,8 +52,6 @@ describe.skipIf(skip !== null)("webgpu kernels against the cpu backend", () => {
     [g, c] = await both([{ data: seeded(n * d, 5), shape: [n, d] }, { data: seeded(n * d, 6), shape: [n, d] }], (b, [o, x]) => b.ops.addInPlace(o!, x!, n - 1));
     expect(maxAbsDiff(g, c)).toBe(0);
     [g, c] = await both([{ data: new Float32Array(3 * d), shape: [3, d] }, { data: seeded(n * d, 7), shape: [n, d] }, { data: Int32Array.from([4, 0, 2]), shape: [3] }], (b, [o, x, r]) => b.ops.gatherRows(o!, x!, r!, 3));
-    expect(maxAbsDiff(g, c)).toBe(0);
-    [g, c] = await both([{ data: new Float32Array(3 * d), shape: [3, d] }, { data: seeded(n * d, 8), shape: [n, d] }, { data: Int32Array.from([1, 1, 3]), shape: [3] }], (b, [o, x, r]) => b.ops.embedding(o!, x!, r!, 3));
     expect(maxAbsDiff(g, c)).toBe(0);
   });
 
@@ -102,10 +100,7 @@ describe.skipIf(skip !== null)("webgpu kernels against the cpu backend", () => {
     }
   });
 
-  it("bad input: token ids outside the vocabulary, sizes over the adapter's limits (with the sizes named)", async () => {
-    const table = gpu.upload(seeded(4 * 3, 1), [4, 3]);
-    const ids = gpu.upload(Int32Array.from([1, 4]), [2]);
-    expect(() => gpu.ops.embedding(gpu.empty([2, 3]), table, ids, 2)).toThrow(/token id 4 outside the vocabulary \(0..3\)/);
+  it("bad input: sizes over the adapter's limits (with the sizes named)", async () => {
     const tooBig = Math.floor(gpu.limits.maxStorageBufferBindingSize / 4) + 1024;
     expect(() => gpu.empty([tooBig])).toThrow(/needs \d+ bytes .* over the adapter's max\w+ of \d+ bytes/);
     expect(() => gpu.upload(new Float32Array(3), [4])).toThrow(/3 elements for shape \[4\]/);
