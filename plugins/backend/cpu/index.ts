@@ -2,6 +2,7 @@ import type { Backend, BackendOps, BackendPlugin, DType, DeviceTensor } from "..
 import { CpuTensor, f32, i32 } from "./tensor.ts";
 import * as k from "./kernels.ts";
 import * as xk from "./extra-kernels.ts";
+import { argmax } from "../../../src/sampling/sampler.ts";
 import { createWasmKernels, type WasmKernels } from "./wasm-kernels.ts";
 import { availableParallelism } from "node:os";
 
@@ -54,6 +55,13 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
     scale: (x, s, numRows) => xk.scale(f32(x), s, numRows * x.shape[x.shape.length - 1]!),
     geluMul: (out, gate, up, numRows) => xk.geluMul(f32(out), f32(gate), f32(up), numRows * out.shape[out.shape.length - 1]!),
     softCap: (x, cap, numRows) => xk.softCap(f32(x), cap, numRows * x.shape[x.shape.length - 1]!),
+    argmaxRows(ids, x, numRows) {
+      const idv = i32(ids), xv = f32(x), len = x.shape[x.shape.length - 1]!;
+      if (numRows > idv.length || numRows * len > xv.length) throw new RangeError(`argmaxRows: ${numRows} rows of ${len} into ${idv.length} ids from ${xv.length} values`);
+      // Greedy sampling without copying the logits out: wasm SIMD where both are resident, else the sampler's loop.
+      if (wasm?.argmaxRows(idv, xv, numRows, len)) return;
+      for (let r = 0; r < numRows; r++) idv[r] = argmax(xv.subarray(r * len, (r + 1) * len));
+    },
   };
 }
 

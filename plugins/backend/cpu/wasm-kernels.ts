@@ -164,6 +164,7 @@ export class WasmKernels {
   private readonly scratch: { at: number; bytes: number };
   /** Whether the module is kernels-relaxed.wasm (its Q4_0 products over many rows use relaxed SIMD; same results). */
   readonly relaxedSimd: boolean;
+  private readonly argmaxFn: (ids: number, x: number, n: number, len: number) => void;
   private pool: WasmThreadPool | null = null;
   private opsKernels: OpsKernels | null | undefined = undefined;
   private epsCell: Float64Array | null = null;
@@ -185,6 +186,7 @@ export class WasmKernels {
     this.quantizeQ8_0Rows = exports.quantizeQ8_0Rows as (dst: number, src: number, n: number, k: number) => void;
     this.quantizeQ8_0RowRange = exports.quantizeQ8_0RowRange as KernelFn;
     this.relaxedSimd = (exports.relaxedSimd as (() => number) | undefined)?.() === 1;
+    this.argmaxFn = exports.argmaxRows as (ids: number, x: number, n: number, len: number) => void;
     this.refresh();
     // Per-thread kernel scratch (wasm/q8act.ts setScratch): this thread's region first, then each worker's.
     const at = this.alloc(threads * KERNEL_SCRATCH_BYTES);
@@ -424,6 +426,18 @@ export class WasmKernels {
   /** Threads that large products run on (the calling one included). */
   get threads(): number {
     return this.numThreads;
+  }
+
+  /**
+   * ids[r] = the index of the largest value of row r of x [n, len] (wasm/argmax.ts: the
+   * sampler's argmax, ties to the lowest index), both arrays resident in this memory (allocArray);
+   * false when they are not.
+   */
+  argmaxRows(ids: Int32Array, x: Float32Array, n: number, len: number): boolean {
+    const idsAt = this.addressOf(ids), xAt = this.addressOf(x);
+    if (idsAt < 0 || xAt < 0 || ids.length < n || x.length < n * len) return false;
+    this.argmaxFn(idsAt, xAt, n, len);
+    return true;
   }
 
   /** out[n*m] = x[n*k] · w[m*k]^T; w must come from placeF32 on this instance. */
