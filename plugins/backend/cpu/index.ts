@@ -29,7 +29,9 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
       else k.rmsNorm(o, xv, w, eps, numTokens, weight.shape[0]!);
     },
     rope(x, positions, tables, numHeads, headDim, numTokens) {
-      k.rope(f32(x), i32(positions), f32(tables.cos), f32(tables.sin), tables.layout, tables.rotDim, numHeads, headDim, numTokens);
+      const xv = f32(x), pv = i32(positions), c = f32(tables.cos), s = f32(tables.sin);
+      if (wasm?.rope(xv, pv, c, s, tables.layout === "neox", tables.rotDim, numHeads, headDim, numTokens)) return;
+      k.rope(xv, pv, c, s, tables.layout, tables.rotDim, numHeads, headDim, numTokens);
     },
     siluMul(out, gate, up, numTokens) {
       const o = f32(out), g = f32(gate), u = f32(up), len = numTokens * out.shape[out.shape.length - 1]!;

@@ -165,6 +165,7 @@ export class WasmKernels {
   /** Whether the module is kernels-relaxed.wasm (its Q4_0 products over many rows use relaxed SIMD; same results). */
   readonly relaxedSimd: boolean;
   private readonly argmaxFn: (ids: number, x: number, n: number, len: number) => void;
+  private readonly ropeFn: (...args: number[]) => void;
   private pool: WasmThreadPool | null = null;
   private opsKernels: OpsKernels | null | undefined = undefined;
   private epsCell: Float64Array | null = null;
@@ -187,6 +188,7 @@ export class WasmKernels {
     this.quantizeQ8_0RowRange = exports.quantizeQ8_0RowRange as KernelFn;
     this.relaxedSimd = (exports.relaxedSimd as (() => number) | undefined)?.() === 1;
     this.argmaxFn = exports.argmaxRows as (ids: number, x: number, n: number, len: number) => void;
+    this.ropeFn = exports.ropeRows as (...args: number[]) => void;
     this.refresh();
     // Per-thread kernel scratch (wasm/q8act.ts setScratch): this thread's region first, then each worker's.
     const at = this.alloc(threads * KERNEL_SCRATCH_BYTES);
@@ -437,6 +439,19 @@ export class WasmKernels {
     const idsAt = this.addressOf(ids), xAt = this.addressOf(x);
     if (idsAt < 0 || xAt < 0 || ids.length < n || x.length < n * len) return false;
     this.argmaxFn(idsAt, xAt, n, len);
+    return true;
+  }
+
+  /**
+   * In-place RoPE (wasm/rope.ts: the bits of kernels.ts rope) when x, positions, cos and sin are
+   * all resident in this memory; false otherwise (the caller runs the JavaScript loop).
+   */
+  rope(x: Float32Array, positions: Int32Array, cos: Float32Array, sin: Float32Array, neox: boolean, rotDim: number, heads: number, headDim: number, n: number): boolean {
+    const xAt = this.addressOf(x), pAt = this.addressOf(positions), cAt = this.addressOf(cos), sAt = this.addressOf(sin);
+    if (xAt < 0 || pAt < 0 || cAt < 0 || sAt < 0 || x.length < n * heads * headDim || positions.length < n) return false;
+    const half = rotDim >> 1;
+    for (let t = 0; t < n; t++) if (positions[t]! < 0 || (positions[t]! + 1) * half > Math.min(cos.length, sin.length)) return false;
+    this.ropeFn(xAt, pAt, cAt, sAt, neox ? 1 : 0, rotDim, heads, headDim, n);
     return true;
   }
 

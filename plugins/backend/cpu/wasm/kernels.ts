@@ -28,6 +28,7 @@ export { matmulQ8_0, matmulQ4_0, quantizeQ8_0Rows, quantizeQ8_0RowRange, relaxed
 export { matmulQ4_K, matmulQ6_K } from "./kquants";
 export { matmulCode8, matmulInt8Dynamic } from "./int8";
 export { argmaxRows } from "./argmax";
+export { ropeRows } from "./rope";
 
 function tailDot(s: f32, x: usize, w: usize, k4: i32, k: i32): f32 {
   for (let p = k4; p < k; p++) s += load<f32>(x + (<usize>p << 2)) * load<f32>(w + (<usize>p << 2));
