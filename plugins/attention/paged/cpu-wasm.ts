@@ -11,14 +11,14 @@ interface Scratch {
   acc: Float64Array;
 }
 
-/** Words per item of wasm/ops.ts attendItems and of wasm/attend-half.ts attendHalfItems. */
+/** Words per item of wasm/attend-f32.ts attendItems and of wasm/attend-half.ts attendHalfItems. */
 const ITEM_WORDS = 6, HALF_ITEM_WORDS = 7;
 
 /**
  * The cpu paged attention in WebAssembly, over q, out and the cache in the backend's wasm memory
  * (each method returns false when it cannot run: no ops module, a tensor outside wasm memory, out
  * of wasm memory; the caller then runs its JavaScript loops):
- * - f32 cache (attend): wasm/ops.ts attendItems, one item per query head, over the threads;
+ * - f32 cache (attend): wasm/attend-f32.ts attendItems, one item per query head, over the threads;
  * - int8/fp8 cache (attendStaged): the visible positions dequantized into f32 staging in wasm
  *   memory, position-major, then the same attendItems: the f32-cache path's bits on the
  *   dequantized values;
@@ -59,9 +59,10 @@ export class PagedWasmAttention {
 
   /**
    * f32 cache (or `staged`: position-major staging, request r's position p at row base_r + p).
-   * headDim a multiple of 4: f32 SIMD with an online softmax (wasm/ops.ts attendItems, about 10x
-   * the f64 loops and within f32 rounding of them), one item per query head, split over the
-   * backend's threads. Otherwise the f64 loops ported exactly (same bits), on this thread.
+   * headDim a multiple of 4: f32 SIMD (wasm/attend-f32.ts attendItems, about 10x the f64 loops and
+   * within f32 rounding of them), one item per query head, a GQA group's heads at one position
+   * together, split over the backend's threads. Otherwise the f64 loops ported exactly (same bits),
+   * on this thread.
    */
   attend(b: AttentionBatch, slidingWindow: number | null, qa: Float32Array, kCache: Float32Array, vCache: Float32Array, oa: Float32Array, staged = false): boolean {
     const wasm = this.wasm, fn = wasm.ops();
@@ -83,21 +84,29 @@ export class PagedWasmAttention {
       const tableOff = r * b.maxBlocksPerReq, seqLen = b.seqLens[r]!;
       if (staged) for (let p = 0; p < seqLen; p++) offs[base + p] = (base + p) * kvDim;
       else for (let p = 0; p < seqLen; p++) offs[base + p] = (b.blockTables[tableOff + ((p / bs) | 0)]! * bs + (p % bs)) * kvDim;
-      // Head-major within a request: consecutive items read the same keys (cpu-native tiles them).
-      for (let h = 0; h < numHeads; h++) {
-        const kvo = ((h / group) | 0) * headDim;
-        for (let t = b.queryStartLoc[r]!; t < b.queryStartLoc[r + 1]!; t++) {
+      // KV-head-major within a request, then position, then the query heads of that KV head's
+      // group: consecutive items read the same keys (cpu-native tiles them), and a group's heads at
+      // one position the same keys up to the same length (ops.wasm attendItems takes them together).
+      // Positions in runs of four taken from both ends alternately (0-3, last four, 4-7, ...), so
+      // the pool's equal runs of items hold about equal numbers of causal keys (its threads finish
+      // together) while neighbouring items keep reading nearly the same keys (cpu-native's tiles).
+      for (let g = 0; g < numKvHeads; g++) {
+        const kvo = g * headDim;
+        for (let lo = b.queryStartLoc[r]!, hi = b.queryStartLoc[r + 1]!, k = 0; lo < hi; k++) {
+          const t = (k & 4) === 0 ? lo++ : --hi;
           const pos = b.positions[t]!;
           const start = slidingWindow === null ? 0 : Math.max(0, pos - slidingWindow + 1);
           const len = pos + 1 - start, at = offsAt + (base + start) * 4;
-          keys += len;
-          const qo = (t * numHeads + h) * headDim;
-          if (simd) {
-            table[n] = oAt + qo * 4; table[n + 1] = qAt + qo * 4; table[n + 2] = kAt + kvo * 4; table[n + 3] = vAt + kvo * 4;
-            table[n + 4] = at; table[n + 5] = len;
-            n += ITEM_WORDS;
-          } else {
-            fn.attendHead(oAt + qo * 4, qAt + qo * 4, kAt + kvo * 4, vAt + kvo * 4, at, len, headDim, smScale, scAt, accAt);
+          for (let h = g * group; h < (g + 1) * group; h++) {
+            keys += len;
+            const qo = (t * numHeads + h) * headDim;
+            if (simd) {
+              table[n] = oAt + qo * 4; table[n + 1] = qAt + qo * 4; table[n + 2] = kAt + kvo * 4; table[n + 3] = vAt + kvo * 4;
+              table[n + 4] = at; table[n + 5] = len;
+              n += ITEM_WORDS;
+            } else {
+              fn.attendHead(oAt + qo * 4, qAt + qo * 4, kAt + kvo * 4, vAt + kvo * 4, at, len, headDim, smScale, scAt, accAt);
+            }
           }
         }
       }
