@@ -8,8 +8,9 @@
  *
  * Control block (Int32Array over a SharedArrayBuffer): GEN generation (workers sleep on it),
  * NEXT the claim counter, DONE chunks finished, STOP, FN kernel index, ARGS out, x, w (wasm
- * addresses, read as unsigned), n, k, m; CHUNK columns per chunk, CHUNKS chunk count, BASE the
- * counter value of this call's chunk 0. A claim c is chunk c - BASE when 0 <= c - BASE < CHUNKS.
+ * addresses, read as unsigned), n, k, m; CHUNK columns per big chunk, BIG big chunks, SMALL
+ * columns per later chunk (chunkPlan), CHUNKS chunk count, BASE the counter value of this call's
+ * chunk 0. A claim c is chunk c - BASE when 0 <= c - BASE < CHUNKS.
  * Each call's BASE lies past every value the previous call's counter can have reached (its chunks
  * plus one failed claim per thread), so a late claim against an old call never passes for a new one;
  * the call is posted (args, DONE, BASE, CHUNKS) before NEXT opens it, and a claimer reads CHUNKS
@@ -22,14 +23,27 @@
  */
 import { Worker } from "node:worker_threads";
 
-const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, READY = 11, CHUNK = 12, CHUNKS = 13, BASE = 14, FAILED = 15;
-const CONTROL_WORDS = 16;
+const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, READY = 11, CHUNK = 12, CHUNKS = 13, BASE = 14, FAILED = 15, BIG = 16, SMALL = 17;
+const CONTROL_WORDS = 18;
 /** Spin iterations before an idle worker sleeps (a step posts hundreds of calls back to back). */
 const SPIN = 4000;
 
 /** Columns per chunk: about 4 chunks per thread, a multiple of 8 (the Q8_0/Q4_0 kernels' column groups), at least 16. */
 export function chunkColumns(m: number, threads: number): number {
   return Math.max(16, Math.ceil(m / (threads * 4) / 8) * 8);
+}
+
+/**
+ * The chunks of a call over m columns: `big` chunks of `chunk` columns (about the first three
+ * quarters), then chunks of `small` (a quarter of that, a multiple of 8) to the end, so the thread
+ * that takes the last chunk keeps the others waiting for a short one only. Chunk c covers
+ * [j0, j1) = chunkRange(c); the same formula in wasm-worker.js.
+ */
+export function chunkPlan(m: number, threads: number): { chunk: number; big: number; small: number; chunks: number } {
+  const chunk = chunkColumns(m, threads), small = Math.max(8, Math.floor(chunk / 32) * 8);
+  const big = Math.min(Math.ceil(m / chunk), Math.floor((m * 3) / 4 / chunk));
+  const tail = m - big * chunk;
+  return { chunk, big, small, chunks: big + Math.ceil(tail / small) };
 }
 
 export type KernelFn = (out: number, x: number, w: number, n: number, k: number, m: number, j0: number, j1: number) => void;
@@ -69,11 +83,11 @@ export class WasmThreadPool {
     if (this.stopped) throw new Error("cpu backend thread pool used after dispose()");
     if (this.failure) throw new Error(`cpu backend: ${this.failure} (--threads 1 runs without worker threads)`);
     const ctl = this.ctl;
-    const chunk = chunkColumns(m, this.threads), chunks = Math.ceil(m / chunk);
+    const { chunk, big, small, chunks } = chunkPlan(m, this.threads);
     // Post the call, then open the chunk counter, then wake the workers.
     ctl[FN] = fn;
     ctl[ARGS] = out | 0; ctl[ARGS + 1] = x | 0; ctl[ARGS + 2] = w | 0;
-    ctl[ARGS + 3] = n; ctl[ARGS + 4] = k; ctl[ARGS + 5] = m; ctl[CHUNK] = chunk;
+    ctl[ARGS + 3] = n; ctl[ARGS + 4] = k; ctl[ARGS + 5] = m; ctl[CHUNK] = chunk; ctl[BIG] = big; ctl[SMALL] = small;
     const base = this.base;
     this.base = (base + chunks + this.threads + 1) | 0;
     Atomics.store(ctl, DONE, 0);
@@ -87,8 +101,8 @@ export class WasmThreadPool {
     for (;;) {
       const c = (Atomics.add(ctl, NEXT, 1) - base) | 0;
       if (c >= chunks) break;
-      const j0 = c * chunk;
-      local(out, x, w, n, k, m, j0, Math.min(m, j0 + chunk));
+      const j0 = c < big ? c * chunk : big * chunk + (c - big) * small;
+      local(out, x, w, n, k, m, j0, Math.min(m, j0 + (c < big ? chunk : small)));
       mine++;
     }
     let done = Atomics.add(ctl, DONE, mine) + mine;

@@ -4,7 +4,7 @@
 // (see thread-pool.ts for the control block) until none are left.
 import { workerData } from "node:worker_threads";
 
-const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, READY = 11, CHUNK = 12, CHUNKS = 13, BASE = 14, FAILED = 15;
+const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, READY = 11, CHUNK = 12, CHUNKS = 13, BASE = 14, FAILED = 15, BIG = 16, SMALL = 17;
 const { module, opsModule, memory, control, names, spin, scratch } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ops = opsModule ? new WebAssembly.Instance(opsModule, { env: { memory } }).exports : {};
@@ -34,8 +34,9 @@ for (;;) {
     const chunks = Atomics.load(ctl, CHUNKS);
     const c = (claim - Atomics.load(ctl, BASE)) | 0;
     if (c < 0 || c >= chunks) break;
-    const m = ctl[ARGS + 5], chunk = ctl[CHUNK];
-    const j0 = c * chunk, j1 = Math.min(m, j0 + chunk);
+    // chunkPlan's chunks (thread-pool.ts): BIG of CHUNK columns, then SMALL ones.
+    const m = ctl[ARGS + 5], chunk = ctl[CHUNK], big = ctl[BIG], small = ctl[SMALL];
+    const j0 = c < big ? c * chunk : big * chunk + (c - big) * small, j1 = Math.min(m, j0 + (c < big ? chunk : small));
     try {
       fns[ctl[FN]](ctl[ARGS] >>> 0, ctl[ARGS + 1] >>> 0, ctl[ARGS + 2] >>> 0, ctl[ARGS + 3], ctl[ARGS + 4], m, j0, j1);
     } catch (e) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunkColumns, WasmThreadPool } from "../../../plugins/backend/cpu/thread-pool.ts";
+import { chunkColumns, chunkPlan, WasmThreadPool } from "../../../plugins/backend/cpu/thread-pool.ts";
 import { createWasmKernels, wasmSimdAvailable } from "../../../plugins/backend/cpu/wasm-kernels.ts";
 import { CpuBackend, cpuBackendPlugin, defaultThreads } from "../../../plugins/backend/cpu/index.ts";
 import { Prng } from "../../../src/sampling/prng.ts";
@@ -14,6 +14,28 @@ describe("chunkColumns", () => {
         expect(c % 8, `m=${m} T=${threads}`).toBe(0);
         expect(c).toBeGreaterThanOrEqual(16);
         if (m >= 64 * threads) expect(Math.ceil(m / c)).toBeGreaterThanOrEqual(3 * threads);
+      }
+    }
+  });
+});
+
+describe("chunkPlan", () => {
+  it("covers every column once, big chunks for about the first three quarters, then chunks a quarter that size", () => {
+    for (const m of [1, 3, 8, 16, 17, 64, 192, 576, 577, 1536, 2048, 49152]) {
+      for (const threads of [1, 2, 3, 16]) {
+        const { chunk, big, small, chunks } = chunkPlan(m, threads), tag = `m=${m} T=${threads}`;
+        expect(chunk).toBe(chunkColumns(m, threads));
+        expect(small % 8, tag).toBe(0);
+        expect(small).toBeGreaterThanOrEqual(8);
+        expect(big * chunk, tag).toBeLessThanOrEqual((3 * m) / 4);
+        let next = 0;
+        for (let c = 0; c < chunks; c++) {
+          const j0 = c < big ? c * chunk : big * chunk + (c - big) * small, j1 = Math.min(m, j0 + (c < big ? chunk : small));
+          expect(j0, `${tag} chunk ${c}`).toBe(next);
+          expect(j1, `${tag} chunk ${c}`).toBeGreaterThan(j0);
+          next = j1;
+        }
+        expect(next, tag).toBe(m);
       }
     }
   });
@@ -80,9 +102,10 @@ describe.skipIf(!wasmSimdAvailable())("the worker pool over shared wasm memory",
       expect(K.poolStatus()!.readyWorkers).toBe(1);
       for (let i = 0; i < 200 && K.poolStatus()!.workerChunks === 0; i++) K.matmulF32(out, x, w, n, k, m);
       expect(K.poolStatus()!.workerChunks).toBeGreaterThan(0);
-      // Every call of m = 2048 columns on 2 threads posts 8 chunks of 256.
-      const { workerChunks, totalChunks } = K.poolStatus()!;
-      expect(totalChunks % 8).toBe(0);
+      // Every call of m = 2048 columns on 2 threads posts chunkPlan(2048, 2).chunks chunks.
+      const { workerChunks, totalChunks } = K.poolStatus()!, per = chunkPlan(2048, 2).chunks;
+      expect(per).toBe(14);
+      expect(totalChunks % per).toBe(0);
       expect(workerChunks).toBeLessThanOrEqual(totalChunks);
     } finally {
       K.dispose();
