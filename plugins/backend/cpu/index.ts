@@ -20,6 +20,9 @@ function resident(wasm: WasmKernels | null, ...arrays: Float32Array[]): number[]
  * The ops over typed arrays. With WebAssembly, matmul, SiLU-mul and RMSNorm run there on tensors
  * resident in the kernels' memory (every tensor this backend allocates or uploads is).
  */
+/** Rotated values (tokens × heads × rotDim) from which RoPE runs in wasm. */
+const ROPE_WASM_MIN = 8192;
+
 function makeOps(wasm: WasmKernels | null): BackendOps {
   return {
     rmsNorm(out, x, weight, eps, numTokens) {
@@ -30,7 +33,8 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
     },
     rope(x, positions, tables, numHeads, headDim, numTokens) {
       const xv = f32(x), pv = i32(positions), c = f32(tables.cos), s = f32(tables.sin);
-      if (wasm?.rope(xv, pv, c, s, tables.layout === "neox", tables.rotDim, numHeads, headDim, numTokens)) return;
+      // Small calls (a decode row of a small model) stay in JavaScript: the wasm call's set-up costs more.
+      if (numTokens * numHeads * tables.rotDim >= ROPE_WASM_MIN && wasm?.rope(xv, pv, c, s, tables.layout === "neox", tables.rotDim, numHeads, headDim, numTokens)) return;
       k.rope(xv, pv, c, s, tables.layout, tables.rotDim, numHeads, headDim, numTokens);
     },
     siluMul(out, gate, up, numTokens) {
