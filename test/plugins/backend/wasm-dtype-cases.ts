@@ -162,5 +162,11 @@ export function dtypeDigests(K: WasmKernels): Record<string, string> {
   quantizeRowsInt8(rand(r, n * k), n, k, act.xq, act.xs);
   K.matmulPlaced("matmulInt8Dynamic", out, act.packed, w, n, k, m);
   res["int8-dynamic"] = digest(out);
+  // Q4_0 over 19 rows and 21 columns: the many-row tile (kernels-relaxed.wasm's relaxed dot where
+  // the engine has it), the one-row path for the last rows and the cut column group.
+  const r4 = new Prng(2001), q4 = DTYPES.find((d) => d.name === "q4_0")!, k4 = 96, m4 = 21, n4 = 19;
+  const w4 = K.placeGguf("matmulQ4_0", q4.make(r4, m4, k4).bytes, k4, m4)!, x4 = rand(r4, n4 * k4), out4 = new Float32Array(n4 * m4);
+  K.matmulPlaced("matmulQ4_0", out4, x4, w4, n4, k4, m4);
+  res["q4_0-batch"] = digest(out4);
   return res;
 }

@@ -219,4 +219,5 @@ const EXPECTED_DIGESTS = {
   "f16": "96112321d7564629", "bf16": "910e86e96827e4d2", "q8_0": "8ac8d3f217cc2321", "q4_0": "604b72a1d73071d3", "q4_k": "5b4152857d863529",
   "q6_k": "a862d54fdcf8215e", "int8": "ab312ef38862e537", "int4-g32": "5c83e82604b0020e", "int4-g64": "73cb8ce7acb811f5",
   "int4-g128": "7d237734ab566b59", "fp8-e4m3": "ae7853d0689ac672", "fp8-e5m2": "f591809c78b22ab9", "int8-dynamic": "7b9d78e84545d68c",
+  "q4_0-batch": "ebc9cda734066be5",
 };
