@@ -9,6 +9,7 @@ import type { WebGpuBackend } from "../../../../plugins/backend/webgpu/backend.t
 import { WebGpuBackend as Backend } from "../../../../plugins/backend/webgpu/backend.ts";
 import type { AttentionPlugin, AttentionShape } from "../../../../src/plugin/types.ts";
 import type { AttnCase } from "../../attention/cases.ts";
+import { runAttentionCase } from "../../attention/run-paged-case.ts";
 
 export async function webgpuSkipReason(file: string): Promise<string | null> {
   const reasons = await webgpuBackendPlugin.probe();
@@ -49,17 +50,6 @@ export function maxAbs(a: ArrayLike<number>): number {
 }
 
 /** Setup then step of an attention conformance case through `plugin` on the GPU (layer 1 of 2); the step's output. */
-export async function runAttentionOnGpu(gpu: WebGpuBackend, plugin: AttentionPlugin, c: AttnCase, shape: AttentionShape): Promise<Float32Array> {
-  const impl = plugin.create(shape, gpu);
-  const cache = impl.allocateKvCache(c.numBlocks, c.spec.blockSize);
-  const qDim = shape.numHeads * shape.headDim, kvDim = shape.numKvHeads * shape.headDim;
-  let out: Float32Array = new Float32Array(0);
-  for (const [batch, [q, k, v]] of [[c.setup, c.setupQkv], [c.step, c.stepQkv]] as const) {
-    if (batch.numTokens === 0) continue;
-    const meta = impl.plan(batch);
-    const ot = gpu.empty([batch.numTokens, qDim]);
-    impl.forward(1, gpu.upload(q, [batch.numTokens, qDim]), gpu.upload(k, [batch.numTokens, kvDim]), gpu.upload(v, [batch.numTokens, kvDim]), cache, meta, ot);
-    out = (await gpu.read(ot)) as Float32Array;
-  }
-  return out;
+export function runAttentionOnGpu(gpu: WebGpuBackend, plugin: AttentionPlugin, c: AttnCase, shape: AttentionShape): Promise<Float32Array> {
+  return runAttentionCase(gpu, plugin, c, shape);
 }
