@@ -19,20 +19,35 @@ function weights(r: Prng, kind: Q8ActKind, m: number, k: number): Uint8Array {
   return bytes;
 }
 
+/** The f32 `steps` (-1, 0, 1) representable values away from v (v an f32, not 0). */
+function f32Step(v: number, steps: number): number {
+  const f = new Float32Array([v]), bits = new Int32Array(f.buffer);
+  bits[0]! += v > 0 ? steps : -steps;
+  return f[0]!;
+}
+
 /**
  * Activations with the quantizer's edge cases mixed in: all-zero blocks (d = 0), values on
- * rounding ties (amax 127 gives id = 1: x.5 rounds away from zero), tiny blocks (d a subnormal
- * f16), large ones, and ordinary random rows.
+ * rounding ties (amax 127 gives id = 1: x.5 rounds away from zero) and one ulp either side of
+ * them (where an add-a-half rounding goes wrong), tiny blocks (d a subnormal f16), large ones, and
+ * ordinary random rows.
  */
 function activations(r: Prng, n: number, k: number): Float32Array {
   const x = new Float32Array(n * k);
   for (let i = 0; i < n * k; i++) x[i] = (r.nextFloat() * 2 - 1) * 3;
   for (let at = 0; at < n * k; at += 32) {
-    const kind = Math.floor(r.nextFloat() * 6);
+    const kind = Math.floor(r.nextFloat() * 7);
     if (kind === 0) x.fill(0, at, at + 32);
     if (kind === 1) for (let t = 0; t < 32; t++) x[at + t] = t === 0 ? -127 : Math.floor(r.nextFloat() * 200 - 100) + 0.5;
     if (kind === 2) for (let t = 0; t < 32; t++) x[at + t] *= 1e-6;
     if (kind === 3) for (let t = 0; t < 32; t++) x[at + t] *= 1e3;
+    if (kind === 4) {
+      for (let t = 0; t < 32; t++) {
+        // Small ties half the time: the largest f32 under 0.5 is where an add-a-half rounding fails.
+        const tie = r.nextFloat() < 0.5 ? Math.floor(r.nextFloat() * 4 - 2) + 0.5 : Math.floor(r.nextFloat() * 254 - 127) + 0.5;
+        x[at + t] = t === 0 ? 127 : f32Step(tie, (t % 3) - 1);
+      }
+    }
   }
   return x;
 }

@@ -42,13 +42,17 @@ export function f32ToF16Bits(f: f32): u32 {
   return (sign >> 16) | (shl1 > 0xff000000 ? 0x7e00 : nonsign);
 }
 
-/** roundf (halves away from zero) of four lanes, as i32. v - trunc(v) is exact for |v| < 2^23. */
+/**
+ * roundf (halves away from zero) of four lanes, as i32: trunc(v + copysign(0.5 - 2^-25, v)). The
+ * f32 sum rounds to an integer exactly when v's fraction is at least 0.5 (a fraction just under 0.5
+ * sums to just under 1, a tie of 0.5 rounds the sum up to the integer), checked against the
+ * trunc-and-compare definition for every f32 of magnitude 2^-3..256 (smaller ones sum below 1).
+ * NaN lanes give 0, as before.
+ */
 // @ts-ignore: decorator
 @inline function roundAway(v: v128): v128 {
-  const t = f32x4.trunc(v);
-  const half = f32x4.ge(f32x4.abs(f32x4.sub(v, t)), f32x4.splat(0.5));
-  const one = v128.or(f32x4.splat(1), v128.and(v, i32x4.splat(0x80000000)));
-  return i32x4.trunc_sat_f32x4_s(f32x4.add(t, v128.and(half, one)));
+  const half = v128.or(f32x4.splat(<f32>0.49999997), v128.and(v, i32x4.splat(0x80000000)));
+  return i32x4.trunc_sat_f32x4_s(f32x4.add(v, half));
 }
 
 /**
