@@ -25,8 +25,19 @@ import { Worker } from "node:worker_threads";
 
 const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, READY = 11, CHUNK = 12, CHUNKS = 13, BASE = 14, FAILED = 15, BIG = 16, SMALL = 17;
 const CONTROL_WORDS = 18;
-/** Spin iterations before an idle worker sleeps (a step posts hundreds of calls back to back). */
-const SPIN = 4000;
+/**
+ * Milliseconds an idle worker spins before it sleeps. A step posts hundreds of calls with the
+ * caller's own work between them (a few µs to a few hundred); a worker that slept in those gaps
+ * (about 60 times per decode step of a 135M model with a spin of ~50 µs) paid a wake-up each time,
+ * and the OS could wake it on the caller's core. Spinning through a whole step avoids both; the
+ * cost is at most this much CPU after the last call of a step.
+ */
+const SPIN_MS = 2;
+/**
+ * Spin iterations of the calling thread, its own chunks done, before it sleeps on the workers'
+ * last chunks: most calls end within microseconds of that, sooner than a wake from Atomics.wait.
+ */
+const CALLER_SPIN = 20000;
 
 /** Columns per chunk: about 4 chunks per thread, a multiple of 8 (the Q8_0/Q4_0 kernels' column groups), at least 16. */
 export function chunkColumns(m: number, threads: number): number {
@@ -35,12 +46,12 @@ export function chunkColumns(m: number, threads: number): number {
 
 /**
  * The chunks of a call over m columns: `big` chunks of `chunk` columns (about the first three
- * quarters), then chunks of `small` (a quarter of that, a multiple of 8) to the end, so the thread
- * that takes the last chunk keeps the others waiting for a short one only. Chunk c covers
+ * quarters), then chunks of `small` (a sixteenth of that, a multiple of 8, at least 8) to the end,
+ * so the thread that takes the last chunk keeps the others waiting for a short one only. Chunk c covers
  * [j0, j1) = chunkRange(c); the same formula in wasm-worker.js.
  */
 export function chunkPlan(m: number, threads: number): { chunk: number; big: number; small: number; chunks: number } {
-  const chunk = chunkColumns(m, threads), small = Math.max(8, Math.floor(chunk / 32) * 8);
+  const chunk = chunkColumns(m, threads), small = Math.max(8, Math.floor(chunk / 128) * 8);
   const big = Math.min(Math.ceil(m / chunk), Math.floor((m * 3) / 4 / chunk));
   const tail = m - big * chunk;
   return { chunk, big, small, chunks: big + Math.ceil(tail / small) };
@@ -70,7 +81,7 @@ export class WasmThreadPool {
     Atomics.store(this.ctl, CHUNKS, 0);
     for (let index = 1; index < threads; index++) {
       const w = new Worker(new URL("./wasm-worker.js", import.meta.url), {
-        workerData: { module, opsModule, memory, control: this.ctl, names: [...names], spin: SPIN, scratch: scratch ? { at: scratch.at + index * scratch.bytes, bytes: scratch.bytes } : null },
+        workerData: { module, opsModule, memory, control: this.ctl, names: [...names], spinMs: SPIN_MS, scratch: scratch ? { at: scratch.at + index * scratch.bytes, bytes: scratch.bytes } : null },
       });
       w.unref();
       w.on("error", (e: unknown) => { this.failure ??= `worker thread ${index} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`; });
@@ -106,6 +117,7 @@ export class WasmThreadPool {
       mine++;
     }
     let done = Atomics.add(ctl, DONE, mine) + mine;
+    for (let i = 0; done < chunks && i < CALLER_SPIN; i++) done = Atomics.load(ctl, DONE);
     while (done < chunks) {
       // Only chunks a worker claimed are outstanding: it is running them now.
       if (Atomics.wait(ctl, DONE, done, 10_000) === "timed-out" && Atomics.load(ctl, DONE) === done) {

@@ -5,7 +5,7 @@
 import { workerData } from "node:worker_threads";
 
 const GEN = 0, NEXT = 1, DONE = 2, STOP = 3, FN = 4, ARGS = 5, READY = 11, CHUNK = 12, CHUNKS = 13, BASE = 14, FAILED = 15, BIG = 16, SMALL = 17;
-const { module, opsModule, memory, control, names, spin, scratch } = workerData;
+const { module, opsModule, memory, control, names, spinMs, scratch } = workerData;
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ops = opsModule ? new WebAssembly.Instance(opsModule, { env: { memory } }).exports : {};
 // This thread's kernel scratch (its own region of the shared memory).
@@ -21,7 +21,11 @@ let seen = 0;
 
 for (;;) {
   let gen = Atomics.load(ctl, GEN);
-  for (let i = 0; gen === seen && i < spin; i++) gen = Atomics.load(ctl, GEN);
+  // Spin for up to spinMs (the clock read every 256 loads), then sleep until the next call.
+  for (let i = 1, until = gen === seen ? performance.now() + spinMs : 0; gen === seen; i++) {
+    gen = Atomics.load(ctl, GEN);
+    if ((i & 255) === 0 && performance.now() > until) break;
+  }
   while (gen === seen) {
     Atomics.wait(ctl, GEN, seen);
     gen = Atomics.load(ctl, GEN);

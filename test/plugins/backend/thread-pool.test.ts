@@ -20,7 +20,7 @@ describe("chunkColumns", () => {
 });
 
 describe("chunkPlan", () => {
-  it("covers every column once, big chunks for about the first three quarters, then chunks a quarter that size", () => {
+  it("covers every column once, big chunks for about the first three quarters, then chunks a sixteenth of that size", () => {
     for (const m of [1, 3, 8, 16, 17, 64, 192, 576, 577, 1536, 2048, 49152]) {
       for (const threads of [1, 2, 3, 16]) {
         const { chunk, big, small, chunks } = chunkPlan(m, threads), tag = `m=${m} T=${threads}`;
@@ -104,7 +104,7 @@ describe.skipIf(!wasmSimdAvailable())("the worker pool over shared wasm memory",
       expect(K.poolStatus()!.workerChunks).toBeGreaterThan(0);
       // Every call of m = 2048 columns on 2 threads posts chunkPlan(2048, 2).chunks chunks.
       const { workerChunks, totalChunks } = K.poolStatus()!, per = chunkPlan(2048, 2).chunks;
-      expect(per).toBe(14);
+      expect(per).toBe(38);
       expect(totalChunks % per).toBe(0);
       expect(workerChunks).toBeLessThanOrEqual(totalChunks);
     } finally {
