@@ -51,11 +51,23 @@ export function matmulF32(out: Float32Array, x: Float32Array, w: Float32Array, n
   }
 }
 
+/**
+ * Per row, scale = 1 / sqrt(Σx²/dim + eps) and out = x · scale · w, in f64. Σx² is taken as four
+ * partial sums (element p into sum p mod 4), combined as (s0 + s2) + (s1 + s3), then the last
+ * dim mod 4 squares in order: the order of wasm/ops.ts's two f64x2 accumulators, so both give the
+ * same bits.
+ */
 export function rmsNorm(out: Float32Array, x: Float32Array, w: Float32Array, eps: number, n: number, dim: number): void {
+  const dim4 = dim & ~3;
   for (let i = 0; i < n; i++) {
     const o = i * dim;
-    let ss = 0;
-    for (let p = 0; p < dim; p++) ss += x[o + p]! * x[o + p]!;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (let p = 0; p < dim4; p += 4) {
+      const a = x[o + p]!, b = x[o + p + 1]!, c = x[o + p + 2]!, d = x[o + p + 3]!;
+      s0 += a * a; s1 += b * b; s2 += c * c; s3 += d * d;
+    }
+    let ss = (s0 + s2) + (s1 + s3);
+    for (let p = dim4; p < dim; p++) ss += x[o + p]! * x[o + p]!;
     const scale = 1 / Math.sqrt(ss / dim + eps);
     for (let p = 0; p < dim; p++) out[o + p] = x[o + p]! * scale * w[p]!;
   }

@@ -155,19 +155,40 @@ function exp4(x: v128): v128 {
   return f32x4.mul(p, e);
 }
 
-/** kernels.ts rmsNorm: per row, scale = 1 / sqrt(Σx²/dim + eps); out = x * scale * w, f64. */
+/**
+ * kernels.ts rmsNorm, the same operations in the same order: per row, Σx² in f64 as four partial
+ * sums (element p into sum p mod 4: two f64x2 accumulators), (s0 + s2) + (s1 + s3), then the
+ * dim mod 4 last squares in order; scale = 1 / sqrt(Σx²/dim + eps); out = f32(x · scale · w) in f64,
+ * two lanes at a time.
+ */
 export function rmsNorm(out: usize, x: usize, w: usize, eps: f64, n: i32, dim: i32): void {
+  const dim4 = dim & ~3;
   for (let i = 0; i < n; i++) {
-    const row = <usize>i * <usize>dim << 2;
-    let ss: f64 = 0;
-    for (let p = 0; p < dim; p++) {
-      const v = <f64>load<f32>(x + row + (<usize>p << 2));
+    const row = <usize>i * <usize>dim << 2, xr = x + row, orow = out + row;
+    let a = f64x2.splat(0), b = f64x2.splat(0);
+    for (let p = 0; p < dim4; p += 4) {
+      const v = v128.load(xr + (<usize>p << 2));
+      const lo = f64x2.promote_low_f32x4(v), hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+      a = f64x2.add(a, f64x2.mul(lo, lo));
+      b = f64x2.add(b, f64x2.mul(hi, hi));
+    }
+    const t = f64x2.add(a, b);
+    let ss = f64x2.extract_lane(t, 0) + f64x2.extract_lane(t, 1);
+    for (let p = dim4; p < dim; p++) {
+      const v = <f64>load<f32>(xr + (<usize>p << 2));
       ss += v * v;
     }
-    const scale = 1 / sqrt(ss / <f64>dim + eps);
-    for (let p = 0; p < dim; p++) {
+    const scale = 1 / sqrt(ss / <f64>dim + eps), sv = f64x2.splat(scale);
+    for (let p = 0; p < dim4; p += 4) {
       const o = <usize>p << 2;
-      store<f32>(out + row + o, <f32>(<f64>load<f32>(x + row + o) * scale * <f64>load<f32>(w + o)));
+      const v = v128.load(xr + o), g = v128.load(w + o);
+      const lo = f64x2.mul(f64x2.mul(f64x2.promote_low_f32x4(v), sv), f64x2.promote_low_f32x4(g));
+      const hi = f64x2.mul(f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), sv), f64x2.promote_low_f32x4(i32x4.shuffle(g, g, 2, 3, 0, 1)));
+      v128.store(orow + o, i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5));
+    }
+    for (let p = dim4; p < dim; p++) {
+      const o = <usize>p << 2;
+      store<f32>(orow + o, <f32>(<f64>load<f32>(xr + o) * scale * <f64>load<f32>(w + o)));
     }
   }
 }
