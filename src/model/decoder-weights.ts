@@ -5,10 +5,18 @@ import { ModelFileError } from "../util/errors.ts";
 import type { LlamaConfig } from "./config.ts";
 import { EmbeddingTable } from "./embedding-table.ts";
 
+/**
+ * A layer's q/k/v projections: three linears, or one over their concatenated rows whose output
+ * the backend splits (QKVParallelLinear; see BackendOps.splitColumns).
+ */
+export type QkvProjection = { merged: null; wq: LinearMethod; wk: LinearMethod; wv: LinearMethod } | { merged: LinearMethod };
+/** A layer's gate/up projections: two linears, or one over [gate; up] (MergedColumnParallelLinear, then SiluAndMul). */
+export type GateUpProjection = { merged: null; gate: LinearMethod; up: LinearMethod } | { merged: LinearMethod };
+
 /** One decoder layer's weights; optional parts are present when the checkpoint has them. */
 export interface LayerWeights {
   attnNorm: DeviceTensor;
-  wq: LinearMethod; wk: LinearMethod; wv: LinearMethod; wo: LinearMethod;
+  qkv: QkvProjection; wo: LinearMethod;
   /** Qwen2: q/k/v biases. */
   bq: DeviceTensor | null; bk: DeviceTensor | null; bv: DeviceTensor | null;
   /** Qwen3, Gemma 3: per-head RMSNorm of q and k (before RoPE). */
@@ -16,7 +24,7 @@ export interface LayerWeights {
   /** Gemma 2/3: RMSNorm of the attention output and of the FFN output. */
   postAttnNorm: DeviceTensor | null; postFfwNorm: DeviceTensor | null;
   ffnNorm: DeviceTensor;
-  gate: LinearMethod; up: LinearMethod; down: LinearMethod;
+  gateUp: GateUpProjection; down: LinearMethod;
 }
 
 export interface DecoderWeights {
@@ -39,6 +47,30 @@ function rowSlice(t: HostTensor, from: number, count: number, name: string): Hos
   const rows = t.dims[1] ?? 1;
   const rowBytes = t.data.byteLength / rows;
   return { name, type: t.type, dims: [t.dims[0]!, count], numel: t.dims[0]! * count, data: t.data.subarray(from * rowBytes, (from + count) * rowBytes) };
+}
+
+/**
+ * 2-D tensors of one ggml type and row length stacked by rows into one (the rows of each are whole
+ * blocks, so the bytes concatenate), or null when they differ (a Q4_K_M file's Q6_K attn_v).
+ */
+function stackRows(parts: readonly HostTensor[], name: string): HostTensor | null {
+  const first = parts[0]!;
+  if (parts.some((t) => t.type !== first.type || t.dims.length !== 2 || t.dims[0] !== first.dims[0])) return null;
+  const data = new Uint8Array(parts.reduce((a, t) => a + t.data.byteLength, 0));
+  let at = 0;
+  for (const t of parts) {
+    data.set(t.data, at);
+    at += t.data.byteLength;
+  }
+  const rows = parts.reduce((a, t) => a + t.dims[1]!, 0);
+  return { name, type: first.type, dims: [first.dims[0]!, rows], numel: first.dims[0]! * rows, data };
+}
+
+/** Whether the backend takes merged q/k/v and gate/up linears (BackendOps.splitColumns; siluAndMul or geluAndMul by the activation). */
+function backendMerges(backend: Backend, config: LlamaConfig): { qkv: boolean; gateUp: boolean } {
+  const ops = backend.ops;
+  const act = config.ffnActivation === "gelu_tanh" ? ops.geluAndMul : ops.siluAndMul;
+  return { qkv: typeof ops.splitColumns === "function", gateUp: typeof act === "function" };
 }
 
 /** Uploads the decoder's weights: matrices through the quant plugin, vectors as f32. */
@@ -72,26 +104,55 @@ export function loadDecoderWeights(ck: ModelCheckpoint, config: LlamaConfig, bac
       return m;
     });
   };
+  /** One linear over the named tensors stacked by rows, when the backend merges and their types agree; else null. */
+  const merged = (names: readonly string[], inF: number, parts: readonly number[], name: string): LinearMethod | null => {
+    const ts = names.map((n) => tensor(ck, n));
+    ts.forEach((t, i) => {
+      if (t.dims[0] !== inF || (t.dims[1] ?? 1) !== parts[i] || t.dims.length > 2) {
+        throw new ModelFileError(ck.file, `tensor '${t.name}' has shape [${t.dims.join(", ")}], expected [${inF}, ${parts[i]}]`);
+      }
+    });
+    const stacked = stackRows(ts, name);
+    return stacked ? linearOf(stacked, inF, stacked.dims[1]!) : null;
+  };
+  const merges = backendMerges(backend, config);
   const embedding = new EmbeddingTable(tensor(ck, "token_embd.weight"), vocabSize, dim, ck.file);
   const qDim = numHeads * headDim, kvDim = numKvHeads * headDim;
   const layers: LayerWeights[] = [];
   for (let l = 0; l < numLayers; l++) {
     const p = `blk.${l}.`;
-    const [wq, wk, wv] = ck.tensors.has(`${p}attn_qkv.weight`)
-      ? split(`${p}attn_qkv.weight`, dim, [qDim, kvDim, kvDim])
-      : [linear(`${p}attn_q.weight`, dim, qDim), linear(`${p}attn_k.weight`, dim, kvDim), linear(`${p}attn_v.weight`, dim, kvDim)];
-    const [gate, up] = ck.tensors.has(`${p}ffn_gate.weight`)
-      ? [linear(`${p}ffn_gate.weight`, dim, hiddenDim), linear(`${p}ffn_up.weight`, dim, hiddenDim)]
-      : split(`${p}ffn_up.weight`, dim, [hiddenDim, hiddenDim]);
+    const fusedQkv = ck.tensors.has(`${p}attn_qkv.weight`), fusedGateUp = !ck.tensors.has(`${p}ffn_gate.weight`);
+    const qkvMerged = !merges.qkv ? null
+      : fusedQkv ? linear(`${p}attn_qkv.weight`, dim, qDim + 2 * kvDim)
+      : merged([`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`], dim, [qDim, kvDim, kvDim], `${p}attn_qkv.weight`);
+    let qkv: QkvProjection;
+    if (qkvMerged) qkv = { merged: qkvMerged };
+    else {
+      const [wq, wk, wv] = fusedQkv
+        ? split(`${p}attn_qkv.weight`, dim, [qDim, kvDim, kvDim])
+        : [linear(`${p}attn_q.weight`, dim, qDim), linear(`${p}attn_k.weight`, dim, kvDim), linear(`${p}attn_v.weight`, dim, kvDim)];
+      qkv = { merged: null, wq: wq!, wk: wk!, wv: wv! };
+    }
+    const gateUpMerged = !merges.gateUp ? null
+      : fusedGateUp ? linear(`${p}ffn_up.weight`, dim, 2 * hiddenDim)
+      : merged([`${p}ffn_gate.weight`, `${p}ffn_up.weight`], dim, [hiddenDim, hiddenDim], `${p}ffn_gate_up.weight`);
+    let gateUp: GateUpProjection;
+    if (gateUpMerged) gateUp = { merged: gateUpMerged };
+    else {
+      const [gate, up] = fusedGateUp
+        ? split(`${p}ffn_up.weight`, dim, [hiddenDim, hiddenDim])
+        : [linear(`${p}ffn_gate.weight`, dim, hiddenDim), linear(`${p}ffn_up.weight`, dim, hiddenDim)];
+      gateUp = { merged: null, gate: gate!, up: up! };
+    }
     layers.push({
       attnNorm: vec(`${p}attn_norm.weight`, dim),
-      wq: wq!, wk: wk!, wv: wv!,
+      qkv,
       wo: linear(`${p}attn_output.weight`, qDim, dim),
       bq: optVec(`${p}attn_q.bias`, qDim), bk: optVec(`${p}attn_k.bias`, kvDim), bv: optVec(`${p}attn_v.bias`, kvDim),
       qNorm: optVec(`${p}attn_q_norm.weight`, headDim), kNorm: optVec(`${p}attn_k_norm.weight`, headDim),
       postAttnNorm: optVec(`${p}post_attention_norm.weight`, dim), postFfwNorm: optVec(`${p}post_ffw_norm.weight`, dim),
       ffnNorm: vec(`${p}ffn_norm.weight`, dim),
-      gate: gate!, up: up!,
+      gateUp,
       down: linear(`${p}ffn_down.weight`, hiddenDim, dim),
     });
   }

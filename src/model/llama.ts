@@ -10,10 +10,21 @@ import { buildRopeTables } from "./rope-tables.ts";
 /** Scratch buffers for up to `capacity` tokens in one step. */
 interface Workspace {
   capacity: number;
-  positions: DeviceTensor; logitsRows: DeviceTensor;
+  positions: DeviceTensor;
   x: DeviceTensor; h: DeviceTensor; q: DeviceTensor; k: DeviceTensor; v: DeviceTensor;
-  attn: DeviceTensor; o: DeviceTensor; gate: DeviceTensor; up: DeviceTensor;
-  last: DeviceTensor; lastNorm: DeviceTensor; logits: DeviceTensor;
+  attn: DeviceTensor; o: DeviceTensor; gate: DeviceTensor;
+  /** The separate up projection's output, or the merged projections' (rows of q|k|v, of gate|up): each only where a layer needs it. */
+  up: DeviceTensor | null; qkv: DeviceTensor | null; gateUp: DeviceTensor | null;
+}
+
+/**
+ * Buffers of the rows that reach the output head, for up to `capacity` of them: sized apart from
+ * the token buffers, as a long prefill chunk asks for one row's logits (a [tokens, vocab] buffer
+ * would be 100 MB at 512 tokens of a 49,152-token vocabulary).
+ */
+interface HeadWorkspace {
+  capacity: number;
+  logitsRows: DeviceTensor; last: DeviceTensor; lastNorm: DeviceTensor; logits: DeviceTensor;
 }
 
 type OptionalOp = "addBias" | "scale" | "geluMul" | "softCap";
@@ -34,10 +45,12 @@ function opsNeeded(config: LlamaConfig, layers: readonly LayerWeights[]): Option
  * separate output head. Per-architecture features come from the config (activation, soft-caps,
  * embedding scale, per-layer windows and RoPE bases) and from the weights present (q/k/v biases,
  * q/k norms, post-attention/FFN norms). Linear layers come from a quant plugin; kernels from the
- * backend. forward() only enqueues work; read the logits tensor through backend.read().
+ * backend, which may take q/k/v and gate/up as merged linears (decoder-weights.ts). forward() only
+ * enqueues work; read the logits tensor through backend.read().
  */
 export class LlamaModel {
   private ws: Workspace | null = null;
+  private headWs: HeadWorkspace | null = null;
 
   private constructor(
     readonly config: LlamaConfig,
@@ -65,20 +78,37 @@ export class LlamaModel {
     return new LlamaModel(config, backend, w.embedding, w.layers, w.outputNorm, w.output, ropes, w.weightBytes);
   }
 
-  private workspace(numTokens: number, numLogits: number): Workspace {
-    if (this.ws && this.ws.capacity >= numTokens && this.ws.capacity >= numLogits) return this.ws;
-    if (this.ws) for (const t of Object.values(this.ws)) if (typeof t === "object") this.backend.free(t);
-    const cap = Math.max(numTokens, numLogits, this.ws ? this.ws.capacity * 2 : 16);
-    const { dim, hiddenDim, numHeads, numKvHeads, headDim, vocabSize } = this.config;
+  /** Frees a workspace's tensors (its non-null object fields). */
+  private freeAll(ws: object): void {
+    for (const t of Object.values(ws)) if (t !== null && typeof t === "object") this.backend.free(t as DeviceTensor);
+  }
+
+  private headWorkspace(numLogits: number): HeadWorkspace {
+    if (this.headWs && this.headWs.capacity >= numLogits) return this.headWs;
+    if (this.headWs) this.freeAll(this.headWs);
+    const cap = Math.max(numLogits, this.headWs ? this.headWs.capacity * 2 : 16);
+    const { dim, vocabSize } = this.config, b = this.backend;
+    this.headWs = { capacity: cap, logitsRows: b.empty([cap], "i32"), last: b.empty([cap, dim]), lastNorm: b.empty([cap, dim]), logits: b.empty([cap, vocabSize]) };
+    return this.headWs;
+  }
+
+  private workspace(numTokens: number): Workspace {
+    if (this.ws && this.ws.capacity >= numTokens) return this.ws;
+    if (this.ws) this.freeAll(this.ws);
+    const cap = Math.max(numTokens, this.ws ? this.ws.capacity * 2 : 16);
+    const { dim, hiddenDim, numHeads, numKvHeads, headDim } = this.config;
     const b = this.backend;
+    const anyMerged = (f: (l: LayerWeights) => boolean) => this.layers.some(f);
     this.ws = {
       capacity: cap,
-      positions: b.empty([cap], "i32"), logitsRows: b.empty([cap], "i32"),
+      positions: b.empty([cap], "i32"),
       x: b.empty([cap, dim]), h: b.empty([cap, dim]),
       q: b.empty([cap, numHeads * headDim]), k: b.empty([cap, numKvHeads * headDim]), v: b.empty([cap, numKvHeads * headDim]),
       attn: b.empty([cap, numHeads * headDim]), o: b.empty([cap, dim]),
-      gate: b.empty([cap, hiddenDim]), up: b.empty([cap, hiddenDim]),
-      last: b.empty([cap, dim]), lastNorm: b.empty([cap, dim]), logits: b.empty([cap, vocabSize]),
+      gate: b.empty([cap, hiddenDim]),
+      up: anyMerged((l) => l.gateUp.merged === null) ? b.empty([cap, hiddenDim]) : null,
+      qkv: anyMerged((l) => l.qkv.merged !== null) ? b.empty([cap, (numHeads + 2 * numKvHeads) * headDim]) : null,
+      gateUp: anyMerged((l) => l.gateUp.merged !== null) ? b.empty([cap, 2 * hiddenDim]) : null,
     };
     return this.ws;
   }
@@ -91,21 +121,26 @@ export class LlamaModel {
     for (let i = 0; i < n; i++) {
       if (input.positions[i]! >= maxPos) throw new RangeError(`position ${input.positions[i]} beyond the model's ${maxPos} positions`);
     }
-    const ws = this.workspace(n, nl);
+    const ws = this.workspace(n), hw = this.headWorkspace(nl);
     const ops = this.backend.ops as Required<BackendOps>;
     const c = this.config;
     const { numHeads, numKvHeads, headDim, rmsEps } = c;
     this.backend.write(ws.positions, input.positions);
-    this.backend.write(ws.logitsRows, input.logitsIndices);
+    this.backend.write(hw.logitsRows, input.logitsIndices);
     const meta = attn.plan(input);
     this.backend.write(ws.x, this.embedding.lookup(input.tokenIds, n));
     if (c.embedScale !== 1) ops.scale(ws.x, c.embedScale, n);
     for (let l = 0; l < this.layers.length; l++) {
       const L = this.layers[l]!;
       ops.rmsNorm(ws.h, ws.x, L.attnNorm, rmsEps, n);
-      L.wq.apply(ws.h, ws.q, n);
-      L.wk.apply(ws.h, ws.k, n);
-      L.wv.apply(ws.h, ws.v, n);
+      if (L.qkv.merged) {
+        L.qkv.merged.apply(ws.h, ws.qkv!, n);
+        ops.splitColumns([ws.q, ws.k, ws.v], ws.qkv!, n);
+      } else {
+        L.qkv.wq.apply(ws.h, ws.q, n);
+        L.qkv.wk.apply(ws.h, ws.k, n);
+        L.qkv.wv.apply(ws.h, ws.v, n);
+      }
       if (L.bq) ops.addBias(ws.q, L.bq, n);
       if (L.bk) ops.addBias(ws.k, L.bk, n);
       if (L.bv) ops.addBias(ws.v, L.bv, n);
@@ -119,18 +154,25 @@ export class LlamaModel {
       if (L.postAttnNorm) ops.rmsNorm(ws.o, ws.o, L.postAttnNorm, rmsEps, n);
       ops.addInPlace(ws.x, ws.o, n);
       ops.rmsNorm(ws.h, ws.x, L.ffnNorm, rmsEps, n);
-      L.gate.apply(ws.h, ws.gate, n);
-      L.up.apply(ws.h, ws.up, n);
-      if (c.ffnActivation === "gelu_tanh") ops.geluMul(ws.gate, ws.gate, ws.up, n);
-      else ops.siluMul(ws.gate, ws.gate, ws.up, n);
+      const gelu = c.ffnActivation === "gelu_tanh";
+      if (L.gateUp.merged) {
+        L.gateUp.merged.apply(ws.h, ws.gateUp!, n);
+        if (gelu) ops.geluAndMul(ws.gate, ws.gateUp!, n);
+        else ops.siluAndMul(ws.gate, ws.gateUp!, n);
+      } else {
+        L.gateUp.gate.apply(ws.h, ws.gate, n);
+        L.gateUp.up.apply(ws.h, ws.up!, n);
+        if (gelu) ops.geluMul(ws.gate, ws.gate, ws.up!, n);
+        else ops.siluMul(ws.gate, ws.gate, ws.up!, n);
+      }
       L.down.apply(ws.gate, ws.o, n);
       if (L.postFfwNorm) ops.rmsNorm(ws.o, ws.o, L.postFfwNorm, rmsEps, n);
       ops.addInPlace(ws.x, ws.o, n);
     }
-    ops.gatherRows(ws.last, ws.x, ws.logitsRows, nl);
-    ops.rmsNorm(ws.lastNorm, ws.last, this.outputNorm, rmsEps, nl);
-    this.output.apply(ws.lastNorm, ws.logits, nl);
-    if (c.finalSoftCap !== null) ops.softCap(ws.logits, c.finalSoftCap, nl);
-    return ws.logits;
+    ops.gatherRows(hw.last, ws.x, hw.logitsRows, nl);
+    ops.rmsNorm(hw.lastNorm, hw.last, this.outputNorm, rmsEps, nl);
+    this.output.apply(hw.lastNorm, hw.logits, nl);
+    if (c.finalSoftCap !== null) ops.softCap(hw.logits, c.finalSoftCap, nl);
+    return hw.logits;
   }
 }

@@ -45,6 +45,19 @@ export interface BackendOps {
   geluMul?(out: DeviceTensor, gate: DeviceTensor, up: DeviceTensor, numRows: number): void;
   /** x = cap * tanh(x / cap) over numRows rows, in place (Gemma 2's final logit soft-cap). */
   softCap?(x: DeviceTensor, cap: number, numRows: number): void;
+  /*
+   * Merged projections (vLLM's QKVParallelLinear and MergedColumnParallelLinear): a backend with
+   * splitColumns and siluAndMul gets each layer's q/k/v weights, and its gate/up weights, as one
+   * linear over the concatenated rows: one product (one activation pass, one wake of its threads)
+   * instead of three or two. Each output element is the same dot product, so the model computes
+   * the same values either way.
+   */
+  /** outs[i][r, :] = x[r, o_i : o_i + c_i] for r < numRows, c_i the last dim of outs[i] and o_i the sum of those before it. */
+  splitColumns?(outs: readonly DeviceTensor[], x: DeviceTensor, numRows: number): void;
+  /** out[r, :] = silu(x[r, :d]) * x[r, d:] for r < numRows, d the last dim of out (x rows of 2d: SiluAndMul). */
+  siluAndMul?(out: DeviceTensor, x: DeviceTensor, numRows: number): void;
+  /** geluMul's GeGLU on the halves of x's rows as siluAndMul (GeluAndMul); merged gate/up of a GeGLU model need it. */
+  geluAndMul?(out: DeviceTensor, x: DeviceTensor, numRows: number): void;
   /**
    * Greedy sampling on the device: ids[r] = argmax of row r of x (ties to the lowest index), an i32
    * tensor. A backend whose reads are costly (a GPU) has it; the runner then reads back ids instead of

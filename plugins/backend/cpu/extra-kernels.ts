@@ -33,6 +33,11 @@ export function geluMul(out: Float32Array, gate: Float32Array, up: Float32Array,
   }
 }
 
+/** geluMul on the halves of rows of 2d (a merged gate/up product) into rows of d. */
+export function geluAndMul(out: Float32Array, x: Float32Array, rows: number, d: number): void {
+  for (let r = 0; r < rows; r++) geluMul(out.subarray(r * d, (r + 1) * d), x.subarray(2 * r * d, (2 * r + 1) * d), x.subarray((2 * r + 1) * d, (2 * r + 2) * d), d);
+}
+
 export function softCap(x: Float32Array, cap: number, len: number): void {
   for (let i = 0; i < len; i++) x[i] = cap * dtanh(x[i]! / cap);
 }

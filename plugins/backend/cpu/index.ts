@@ -43,6 +43,32 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
       if (at) wasm!.siluMul(at[0]!, at[1]!, at[2]!, len);
       else k.siluMul(o, g, u, len);
     },
+    siluAndMul(out, x, numRows) {
+      const o = f32(out), xv = f32(x), d = out.shape[out.shape.length - 1]!;
+      checkRows("siluAndMul", o, numRows, d, xv, 2 * d);
+      const at = resident(wasm, o, xv);
+      if (at) wasm!.siluAndMul(at[0]!, at[1]!, numRows, d);
+      else k.siluAndMul(o, xv, numRows, d);
+    },
+    geluAndMul(out, x, numRows) {
+      const o = f32(out), xv = f32(x), d = out.shape[out.shape.length - 1]!;
+      checkRows("geluAndMul", o, numRows, d, xv, 2 * d);
+      xk.geluAndMul(o, xv, numRows, d);
+    },
+    splitColumns(outs, x, numRows) {
+      const xv = f32(x), xCols = x.shape[x.shape.length - 1]!;
+      const counts = outs.map((out) => out.shape[out.shape.length - 1]!);
+      const total = counts.reduce((a, c) => a + c, 0);
+      if (total !== xCols) throw new RangeError(`splitColumns: parts of ${total} columns in all from rows of ${xCols}`);
+      outs.forEach((out, i) => checkRows("splitColumns", f32(out), numRows, counts[i]!, xv, xCols));
+      let from = 0;
+      outs.forEach((out, i) => {
+        const o = f32(out), count = counts[i]!, at = resident(wasm, o, xv);
+        if (at) wasm!.copyColumns(at[0]!, at[1]!, numRows, xCols, from, count);
+        else k.copyColumns(o, xv, numRows, xCols, from, count);
+        from += count;
+      });
+    },
     addInPlace(out, x, numTokens) {
       const o = f32(out), xv = f32(x), len = numTokens * out.shape[out.shape.length - 1]!;
       const at = resident(wasm, o, xv);
@@ -69,6 +95,13 @@ function makeOps(wasm: WasmKernels | null): BackendOps {
       for (let r = 0; r < numRows; r++) idv[r] = argmax(xv.subarray(r * len, (r + 1) * len));
     },
   };
+}
+
+/** A row op's operands hold numRows rows (out of outCols, x of xCols): else a RangeError, before any kernel writes. */
+function checkRows(op: string, out: Float32Array, numRows: number, outCols: number, x: Float32Array, xCols: number): void {
+  if (!Number.isInteger(numRows) || numRows < 0 || numRows * outCols > out.length || numRows * xCols > x.length) {
+    throw new RangeError(`${op}: ${numRows} rows of ${outCols} from rows of ${xCols} do not fit tensors of ${out.length} and ${x.length} values`);
+  }
 }
 
 function numel(shape: readonly number[]): number {

@@ -105,6 +105,22 @@ export function siluMul(out: Float32Array, gate: Float32Array, up: Float32Array,
   }
 }
 
+/** out[r] = silu(x[r, :d]) * x[r, d:] over rows of 2d (a merged gate/up product): siluMul's arithmetic. */
+export function siluAndMul(out: Float32Array, x: Float32Array, rows: number, d: number): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * d, g = 2 * r * d;
+    for (let i = 0; i < d; i++) {
+      const v = x[g + i]!;
+      out[o + i] = (v / (1 + dexp(-v))) * x[g + d + i]!;
+    }
+  }
+}
+
+/** out[r] = x[r, from:from + count] over rows of xCols. */
+export function copyColumns(out: Float32Array, x: Float32Array, rows: number, xCols: number, from: number, count: number): void {
+  for (let r = 0; r < rows; r++) out.set(x.subarray(r * xCols + from, r * xCols + from + count), r * count);
+}
+
 export function addInPlace(out: Float32Array, x: Float32Array, len: number): void {
   for (let i = 0; i < len; i++) out[i] = out[i]! + x[i]!;
 }

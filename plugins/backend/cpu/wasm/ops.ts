@@ -205,6 +205,33 @@ export function siluMulRange(out: usize, x: usize, w: usize, n: i32, k: i32, m: 
   siluMul(out + o, x + o, w + o, j1 - j0);
 }
 
+/**
+ * SiLU-and-mul of a merged gate/up product (vLLM's SiluAndMul): rows j0..j1 of x, each 2n values
+ * [gate | up], to rows of n at out: siluMul's arithmetic per element (the same bits as siluMul of
+ * separate gate and up rows). m = rows.
+ */
+export function siluAndMulRows(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
+  const rowIn = <usize>n << 3, rowOut = <usize>n << 2;
+  for (let r = j0; r < j1; r++) {
+    const g = x + <usize>r * rowIn;
+    siluMul(out + <usize>r * rowOut, g, g + rowOut, n);
+  }
+}
+
+/**
+ * Rows j0..j1 of columns [k, k + n) of x, whose rows hold w values, copied to rows of n at out (one
+ * part of a merged q/k/v product). m = rows. 16 bytes at a time, then single values.
+ */
+export function copyColumnsRows(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
+  const n4 = n & ~3;
+  for (let r = j0; r < j1; r++) {
+    const src = x + ((<usize>r * w + <usize>k) << 2), dst = out + ((<usize>r * <usize>n) << 2);
+    let i = 0;
+    for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+    for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+  }
+}
+
 /** rmsNorm of rows j0..j1 of x (n = row length, k = address of eps as f64, m = rows). */
 export function rmsNormRows(out: usize, x: usize, w: usize, n: i32, k: i32, m: i32, j0: i32, j1: i32): void {
   const o = (<usize>j0 * <usize>n) << 2;
