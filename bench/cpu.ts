@@ -2,11 +2,14 @@
  * The CPU backends against llama.cpp (node-llama-cpp 3.21.1, prebuilt CPU build) on the same GGUF
  * files in the same run: single-stream decode, 512-token prefill, and 32 concurrent requests.
  * llama.cpp runs at 1 and 2 threads and its better figure is the baseline (its 2-thread decode is
- * often slower on 2-vCPU machines); ours runs at --threads (default: all cores). One JSON line per
- * case with ratio = ours / llama.cpp, and for q8_0 the weight bandwidth decode reaches.
+ * often slower on 2-vCPU machines); ours runs at --threads (default: all cores). Each measurement
+ * is taken --repeat times (default 3; llama-bench repeats 5) on both sides and the median is the
+ * figure: this VM's speed drifts by 10-30% over seconds, so one sample of a 3-second case is
+ * largely luck. One JSON line per case with ratio = ours / llama.cpp (medians; the samples too),
+ * and for q8_0/q4_0 the weight bandwidth decode reaches.
  *
  * Run (Node; node-llama-cpp does not load under Bun):
- *   npx tsx bench/cpu.ts [--models stories260k-f32,smollm2-135m-q8_0,...] [--backends cpu,cpu-native] [--threads 2] [--quick]
+ *   npx tsx bench/cpu.ts [--models stories260k-f32,smollm2-135m-q8_0,...] [--backends cpu,cpu-native] [--threads 2] [--repeat 3] [--quick]
  * The 135M-shape files are generated (random weights, SmolLM2-135M's shape) into .bench-out/ once.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -20,17 +23,25 @@ import { RANDOM_MODEL_PRESETS, writeRandomModel } from "../src/model/random-mode
 import { BUILTIN_PLUGINS } from "../src/plugin/builtin.ts";
 import { PluginRegistry } from "../src/plugin/registry.ts";
 import { quantizeCheckpoint, type QuantizeTarget } from "../src/quant/gguf-quantize.ts";
-import { llamaCppBatched, llamaCppGreedy } from "./baseline/llama-cpp.ts";
+import { llamaCppBatched, llamaCppGreedy, loadLlamaCpp } from "./baseline/llama-cpp.ts";
 
 const { values: flags } = parseArgs({
   options: {
     models: { type: "string" }, backends: { type: "string", default: "cpu,cpu-native" }, threads: { type: "string" },
     quick: { type: "boolean", default: false }, out: { type: "string", default: join(PACKAGE_ROOT, ".bench-out") },
+    repeat: { type: "string", default: "3" },
   },
 });
 const outDir = flags.out!;
 const quick = flags.quick === true;
 const threads = flags.threads ? Number(flags.threads) : undefined;
+const repeat = Number(flags.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) {
+  process.stderr.write(`bench/cpu: --repeat must be a positive integer, got ${flags.repeat}\n`);
+  process.exit(2);
+}
+/** The median of samples (the lower middle one of an even count). */
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 const log = (s: string) => process.stderr.write(`bench/cpu: ${s}\n`);
 const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify({ bench: "cpu", ...o }) + "\n");
 const r1 = (v: number) => Math.round(v * 10) / 10;
@@ -94,19 +105,30 @@ async function ours(loaded: LoadedModel, c: Case) {
   warm.addRequest("warm", promptIds(c.prefill, vocab, seed++), { temperature: 0, maxTokens: 4, ignoreEos: true });
   for (let i = 0; i < 32; i++) warm.addRequest(`warm${i}`, promptIds(16, vocab, seed++), { temperature: 0, maxTokens: 4, ignoreEos: true });
   await drain(warm);
+  // The timed runs reuse the warmed engine (its KV cache: a fresh one per run would grow wasm memory, which is never returned).
+  const runs: Array<{ decode: number; prefill: number; batched: number }> = [];
+  for (let r = 0; r < repeat; r++) runs.push(await oursOnce(warm, c, vocab, seed + r * 100));
+  return {
+    decode: median(runs.map((x) => x.decode)), prefill: median(runs.map((x) => x.prefill)), batched: median(runs.map((x) => x.batched)),
+    samples: { decode: runs.map((x) => x.decode), prefill: runs.map((x) => x.prefill), batched: runs.map((x) => x.batched) },
+  };
+}
+
+/** One timed run of the three cases on an idle engine (no request in flight). */
+async function oursOnce(e: LLMEngine, c: Case, vocab: number, seed: number) {
   // Decode: one request, time from its first token to its last.
-  const e1 = engine();
+  const e1 = e;
   e1.addRequest("d", promptIds(16, vocab, seed++), { temperature: 0, maxTokens: c.decode + 1, ignoreEos: true });
   const first = await drain(e1);
   const decode = (c.decode / (performance.now() - first)) * 1000;
   // Prefill: a 512-token prompt, one output token (TTFT is the prefill).
-  const e2 = engine();
+  const e2 = e;
   const t0 = performance.now();
   e2.addRequest("p", promptIds(c.prefill, vocab, seed++), { temperature: 0, maxTokens: 1, ignoreEos: true });
   await drain(e2);
   const prefill = (c.prefill / (performance.now() - t0)) * 1000;
   // 32 concurrent requests, 16-token prompts: aggregate output tok/s over the whole run.
-  const e3 = engine();
+  const e3 = e;
   const t1 = performance.now();
   for (let i = 0; i < 32; i++) e3.addRequest(`b${i}`, promptIds(16, vocab, seed++), { temperature: 0, maxTokens: c.batchedOut, ignoreEos: true });
   await drain(e3);
@@ -114,22 +136,25 @@ async function ours(loaded: LoadedModel, c: Case) {
   return { decode, prefill, batched };
 }
 
+/** llama.cpp's figures: per thread count the median of `repeat` runs, then the better thread count. */
 async function llamaCpp(path: string, c: Case, vocab: number) {
-  const best = <T extends { v: number }>(xs: T[]) => xs.reduce((a, b) => (b.v > a.v ? b : a));
-  const greedy = [];
+  type Figure = { v: number; t: number; samples: number[] };
+  const best = (xs: Figure[]) => xs.reduce((a, b) => (b.v > a.v ? b : a));
+  const decode: Figure[] = [], prefill: Figure[] = [], batched: Figure[] = [];
+  const llama = await loadLlamaCpp();
   for (const t of [1, 2]) {
-    const p = await llamaCppGreedy(path, promptIds(c.prefill, vocab, 900 + t), 2, t, c.maxModelLen);
-    const d = await llamaCppGreedy(path, promptIds(16, vocab, 950 + t), c.decode + 1, t, c.maxModelLen);
-    greedy.push({ t, decode: d.decodeTokPerS, prefill: p.prefillTokPerS });
+    const d: number[] = [], p: number[] = [], b: number[] = [];
+    for (let r = 0; r < repeat; r++) {
+      p.push((await llamaCppGreedy(path, promptIds(c.prefill, vocab, 900 + t + r * 10), 2, t, c.maxModelLen, llama)).prefillTokPerS);
+      d.push((await llamaCppGreedy(path, promptIds(16, vocab, 950 + t + r * 10), c.decode + 1, t, c.maxModelLen, llama)).decodeTokPerS);
+      const prompts = Array.from({ length: 32 }, (_, i) => promptIds(16, vocab, 500 + i + t * 50 + r * 1000));
+      b.push((await llamaCppBatched(path, prompts, c.batchedOut, t, 32 * (16 + c.batchedOut + 8), llama)).outputTokPerS);
+    }
+    decode.push({ v: median(d), t, samples: d });
+    prefill.push({ v: median(p), t, samples: p });
+    batched.push({ v: median(b), t, samples: b });
   }
-  const decode = best(greedy.map((g) => ({ v: g.decode, t: g.t })));
-  const prefill = best(greedy.map((g) => ({ v: g.prefill, t: g.t })));
-  const batchedRuns = [];
-  for (const t of [1, 2]) {
-    const prompts = Array.from({ length: 32 }, (_, i) => promptIds(16, vocab, 500 + i + t * 50));
-    batchedRuns.push({ v: (await llamaCppBatched(path, prompts, c.batchedOut, t, 32 * (16 + c.batchedOut + 8))).outputTokPerS, t });
-  }
-  return { decode, prefill, batched: best(batchedRuns) };
+  return { decode: best(decode), prefill: best(prefill), batched: best(batched) };
 }
 
 const wanted = flags.models ? flags.models.split(",") : CASES.map((c) => c.id);
@@ -143,7 +168,7 @@ const registry = PluginRegistry.withBuiltins(BUILTIN_PLUGINS);
 for (const c of CASES.filter((x) => wanted.includes(x.id))) {
   const path = await c.path();
   let vocab = 0;
-  const results = new Map<string, { decode: number; prefill: number; batched: number; weightBytes: number; device: string }>();
+  const results = new Map<string, { decode: number; prefill: number; batched: number; samples: Record<"decode" | "prefill" | "batched", number[]>; weightBytes: number; device: string }>();
   for (const backend of backends) {
     log(`${c.id}: ${backend}`);
     let loaded: LoadedModel;
@@ -161,10 +186,11 @@ for (const c of CASES.filter((x) => wanted.includes(x.id))) {
   log(`${c.id}: llama.cpp`);
   const lc = await llamaCpp(path, c, vocab);
   for (const [backend, r] of results) {
-    for (const [kase, v, base] of [["decode", r.decode, lc.decode], ["prefill_512", r.prefill, lc.prefill], ["concurrent_32", r.batched, lc.batched]] as const) {
+    for (const [kase, v, samples, base] of [["decode", r.decode, r.samples.decode, lc.decode], ["prefill_512", r.prefill, r.samples.prefill, lc.prefill], ["concurrent_32", r.batched, r.samples.batched, lc.batched]] as const) {
       emit({
         model: c.id, backend, device: r.device, case: kase, tok_per_s: r1(v),
         baseline: "llama.cpp (node-llama-cpp 3.21.1)", baseline_threads: base.t, baseline_tok_per_s: r1(base.v), ratio: r3(v / base.v),
+        runs: repeat, samples: samples.map(r1), baseline_samples: base.samples.map(r1),
       });
     }
     if (c.id.endsWith("q8_0") || c.id.endsWith("q4_0")) {

@@ -2,7 +2,12 @@
  * llama.cpp as the baseline, through node-llama-cpp (prebuilt CPU binaries shipped in the npm
  * package; a devDependency for benchmarks only). Same GGUF, greedy, a given thread count.
  */
-import { getLlama } from "node-llama-cpp";
+import { getLlama, type Llama } from "node-llama-cpp";
+
+/** llama.cpp's CPU build, loaded once per caller (each getLlama adds process listeners: pass one to repeated runs). */
+export function loadLlamaCpp(): Promise<Llama> {
+  return getLlama({ gpu: false, build: "never", logLevel: "error" as never });
+}
 
 export interface LlamaCppRun {
   prefillTokPerS: number;
@@ -11,8 +16,8 @@ export interface LlamaCppRun {
 }
 
 /** Prefill `promptIds` (timed alone), then greedily decode `numTokens` (timed alone). */
-export async function llamaCppGreedy(modelPath: string, promptIds: number[], numTokens: number, threads: number, contextSize = 512): Promise<LlamaCppRun> {
-  const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
+export async function llamaCppGreedy(modelPath: string, promptIds: number[], numTokens: number, threads: number, contextSize = 512, llama?: Llama): Promise<LlamaCppRun> {
+  llama ??= await loadLlamaCpp();
   const model = await llama.loadModel({ modelPath });
   const ctx = await model.createContext({ contextSize, threads, batchSize: Math.max(512, promptIds.length) });
   try {
@@ -49,8 +54,8 @@ export interface LlamaCppBatchedRun {
  * prompt prefilled and then `outputLen` tokens decoded greedily, all at once; aggregate output
  * tok/s over the whole run (prefill included, as in a serving benchmark).
  */
-export async function llamaCppBatched(modelPath: string, prompts: number[][], outputLen: number, threads: number, contextSize = 4096): Promise<LlamaCppBatchedRun> {
-  const llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
+export async function llamaCppBatched(modelPath: string, prompts: number[][], outputLen: number, threads: number, contextSize = 4096, llama?: Llama): Promise<LlamaCppBatchedRun> {
+  llama ??= await loadLlamaCpp();
   const model = await llama.loadModel({ modelPath });
   const ctx = await model.createContext({ contextSize, threads, sequences: prompts.length, batchSize: 512 });
   try {
