@@ -71,6 +71,14 @@ export class NativeKernels extends WasmKernels {
     return w.byteLength < need ? `${which}: a [${m}, ${k}] weight matrix needs ${need} placed bytes, got ${w.byteLength}` : null;
   }
 
+  /**
+   * The WebAssembly pool runs only the elementwise ops here, between products on the C pool: its
+   * workers spin 50 µs, not 2 ms, so they do not take a core from the C threads' next product.
+   */
+  protected override poolSpinMs(): number {
+    return 0.05;
+  }
+
   /** Instruction set the addon's kernels use ("avx2 fma f16c" or "generic"). */
   features(): string {
     return this.addon.features();

@@ -32,7 +32,7 @@ const CONTROL_WORDS = 18;
  * and the OS could wake it on the caller's core. Spinning through a whole step avoids both; the
  * cost is at most this much CPU after the last call of a step.
  */
-const SPIN_MS = 2;
+export const SPIN_MS = 2;
 /**
  * Spin iterations of the calling thread, its own chunks done, before it sleeps on the workers'
  * last chunks: most calls end within microseconds of that, sooner than a wake from Atomics.wait.
@@ -74,14 +74,16 @@ export class WasmThreadPool {
    * Starts threads-1 workers, each instantiating `module` (and `opsModule`) over `memory` with the
    * kernels `names` ("ops.x" for ops.wasm's x; indices into that list are what run() takes).
    * `scratch`: thread i's region of per-thread kernel scratch is at + i bytes (i = 0 the caller's).
+   * `spinMs`: how long an idle worker spins before it sleeps (shorter where other threads share the
+   * cores between this pool's calls, as cpu-native's C pool does).
    */
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], threads: number, opsModule: WebAssembly.Module | null = null, scratch: { at: number; bytes: number } | null = null) {
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, names: readonly string[], threads: number, opsModule: WebAssembly.Module | null = null, scratch: { at: number; bytes: number } | null = null, spinMs = SPIN_MS) {
     this.threads = threads;
     this.ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     Atomics.store(this.ctl, CHUNKS, 0);
     for (let index = 1; index < threads; index++) {
       const w = new Worker(new URL("./wasm-worker.js", import.meta.url), {
-        workerData: { module, opsModule, memory, control: this.ctl, names: [...names], spinMs: SPIN_MS, scratch: scratch ? { at: scratch.at + index * scratch.bytes, bytes: scratch.bytes } : null },
+        workerData: { module, opsModule, memory, control: this.ctl, names: [...names], spinMs, scratch: scratch ? { at: scratch.at + index * scratch.bytes, bytes: scratch.bytes } : null },
       });
       w.unref();
       w.on("error", (e: unknown) => { this.failure ??= `worker thread ${index} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`; });

@@ -11,7 +11,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { WasmThreadPool, type KernelFn } from "./thread-pool.ts";
+import { SPIN_MS, WasmThreadPool, type KernelFn } from "./thread-pool.ts";
 import { ggufX8Layout, placedProblem } from "./wasm/layouts.ts";
 
 const PAGE = 65536;
@@ -343,9 +343,14 @@ export class WasmKernels {
     return this.opsKernels;
   }
 
+  /** How long the pool's idle workers spin before they sleep (thread-pool.ts SPIN_MS). */
+  protected poolSpinMs(): number {
+    return SPIN_MS;
+  }
+
   private startPool(): WasmThreadPool {
     const opsModule = this.ops() ? this.opsModule : null;
-    return new WasmThreadPool(this.module, this.memory, [...POOL_KERNELS, ...POOL_OPS.map((o) => `ops.${o}`)], this.threads, opsModule, this.scratch);
+    return new WasmThreadPool(this.module, this.memory, [...POOL_KERNELS, ...POOL_OPS.map((o) => `ops.${o}`)], this.threads, opsModule, this.scratch, this.poolSpinMs());
   }
 
   /**
