@@ -83,20 +83,22 @@ export function loadDecoderWeights(ck: ModelCheckpoint, config: LlamaConfig, bac
   };
   const optVec = (name: string, len: number) => (ck.tensors.has(name) ? vec(name, len) : null);
   let bytes = 0;
-  const linearOf = (t: HostTensor, inF: number, outF: number): LinearMethod => {
+  const checkShape = (t: HostTensor, inF: number, outF: number) => {
     if (t.dims[0] !== inF || (t.dims[1] ?? 1) !== outF || t.dims.length > 2) {
       throw new ModelFileError(ck.file, `tensor '${t.name}' has shape [${t.dims.join(", ")}], expected [${inF}, ${outF}]`);
     }
+  };
+  const linearOf = (t: HostTensor, inF: number, outF: number): LinearMethod => {
+    checkShape(t, inF, outF);
     const m = quant.createLinear({ name: t.name, tensor: t, inFeatures: inF, outFeatures: outF }, backend);
     bytes += m.weightBytes;
     return m;
   };
   const linear = (name: string, inF: number, outF: number) => linearOf(tensor(ck, name), inF, outF);
   /** A fused matrix (phi3's attn_qkv, ffn_up = [gate; up]) split by output rows into views. */
-  const split = (name: string, inF: number, parts: number[]): LinearMethod[] => {
+  const split = (name: string, inF: number, parts: readonly number[]): LinearMethod[] => {
     const t = tensor(ck, name);
-    const total = parts.reduce((a, b) => a + b, 0);
-    if (t.dims[0] !== inF || t.dims[1] !== total) throw new ModelFileError(ck.file, `tensor '${name}' has shape [${t.dims.join(", ")}], expected [${inF}, ${total}]`);
+    checkShape(t, inF, parts.reduce((a, b) => a + b, 0));
     let from = 0;
     return parts.map((n, i) => {
       const m = linearOf(rowSlice(t, from, n, `${name}#${i}`), inF, n);
@@ -104,16 +106,24 @@ export function loadDecoderWeights(ck: ModelCheckpoint, config: LlamaConfig, bac
       return m;
     });
   };
-  /** One linear over the named tensors stacked by rows, when the backend merges and their types agree; else null. */
-  const merged = (names: readonly string[], inF: number, parts: readonly number[], name: string): LinearMethod | null => {
-    const ts = names.map((n) => tensor(ck, n));
-    ts.forEach((t, i) => {
-      if (t.dims[0] !== inF || (t.dims[1] ?? 1) !== parts[i] || t.dims.length > 2) {
-        throw new ModelFileError(ck.file, `tensor '${t.name}' has shape [${t.dims.join(", ")}], expected [${inF}, ${parts[i]}]`);
-      }
-    });
-    const stacked = stackRows(ts, name);
-    return stacked ? linearOf(stacked, inF, stacked.dims[1]!) : null;
+  /**
+   * A group of projections of one input (q/k/v, gate/up), stored as one fused tensor or as one per
+   * part: one linear over all their rows where the backend merges (`merge`) and the parts share a
+   * ggml type, else one linear per part.
+   */
+  const projections = (merge: boolean, fused: string | null, names: readonly string[], parts: readonly number[], mergedName: string): { merged: LinearMethod } | { merged: null; parts: LinearMethod[] } => {
+    const total = parts.reduce((a, b) => a + b, 0);
+    if (merge && fused) return { merged: linear(fused, dim, total) };
+    if (merge) {
+      const ts = names.map((n, i) => {
+        const t = tensor(ck, n);
+        checkShape(t, dim, parts[i]!);
+        return t;
+      });
+      const stacked = stackRows(ts, mergedName);
+      if (stacked) return { merged: linearOf(stacked, dim, total) };
+    }
+    return { merged: null, parts: fused ? split(fused, dim, parts) : names.map((n, i) => linear(n, dim, parts[i]!)) };
   };
   const merges = backendMerges(backend, config);
   const embedding = new EmbeddingTable(tensor(ck, "token_embd.weight"), vocabSize, dim, ck.file);
@@ -121,29 +131,12 @@ export function loadDecoderWeights(ck: ModelCheckpoint, config: LlamaConfig, bac
   const layers: LayerWeights[] = [];
   for (let l = 0; l < numLayers; l++) {
     const p = `blk.${l}.`;
-    const fusedQkv = ck.tensors.has(`${p}attn_qkv.weight`), fusedGateUp = !ck.tensors.has(`${p}ffn_gate.weight`);
-    const qkvMerged = !merges.qkv ? null
-      : fusedQkv ? linear(`${p}attn_qkv.weight`, dim, qDim + 2 * kvDim)
-      : merged([`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`], dim, [qDim, kvDim, kvDim], `${p}attn_qkv.weight`);
-    let qkv: QkvProjection;
-    if (qkvMerged) qkv = { merged: qkvMerged };
-    else {
-      const [wq, wk, wv] = fusedQkv
-        ? split(`${p}attn_qkv.weight`, dim, [qDim, kvDim, kvDim])
-        : [linear(`${p}attn_q.weight`, dim, qDim), linear(`${p}attn_k.weight`, dim, kvDim), linear(`${p}attn_v.weight`, dim, kvDim)];
-      qkv = { merged: null, wq: wq!, wk: wk!, wv: wv! };
-    }
-    const gateUpMerged = !merges.gateUp ? null
-      : fusedGateUp ? linear(`${p}ffn_up.weight`, dim, 2 * hiddenDim)
-      : merged([`${p}ffn_gate.weight`, `${p}ffn_up.weight`], dim, [hiddenDim, hiddenDim], `${p}ffn_gate_up.weight`);
-    let gateUp: GateUpProjection;
-    if (gateUpMerged) gateUp = { merged: gateUpMerged };
-    else {
-      const [gate, up] = fusedGateUp
-        ? split(`${p}ffn_up.weight`, dim, [hiddenDim, hiddenDim])
-        : [linear(`${p}ffn_gate.weight`, dim, hiddenDim), linear(`${p}ffn_up.weight`, dim, hiddenDim)];
-      gateUp = { merged: null, gate: gate!, up: up! };
-    }
+    const q = projections(merges.qkv, ck.tensors.has(`${p}attn_qkv.weight`) ? `${p}attn_qkv.weight` : null,
+      [`${p}attn_q.weight`, `${p}attn_k.weight`, `${p}attn_v.weight`], [qDim, kvDim, kvDim], `${p}attn_qkv.weight`);
+    const qkv: QkvProjection = q.merged ? q : { merged: null, wq: q.parts[0]!, wk: q.parts[1]!, wv: q.parts[2]! };
+    const g = projections(merges.gateUp, ck.tensors.has(`${p}ffn_gate.weight`) ? null : `${p}ffn_up.weight`,
+      [`${p}ffn_gate.weight`, `${p}ffn_up.weight`], [hiddenDim, hiddenDim], `${p}ffn_gate_up.weight`);
+    const gateUp: GateUpProjection = g.merged ? g : { merged: null, gate: g.parts[0]!, up: g.parts[1]! };
     layers.push({
       attnNorm: vec(`${p}attn_norm.weight`, dim),
       qkv,
