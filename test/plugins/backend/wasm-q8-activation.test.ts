@@ -140,6 +140,40 @@ for (const variant of ["simd128", "relaxed"] as const) describe.skipIf(!wasmSimd
     }
   });
 
+  it("blocks the quantizer's short path does not take (amax under 2^-103, subnormals, ±∞, NaN) give the reference's values", () => {
+    // Rows with ±∞ give NaN outputs (dx = ∞ meets isum = 0), whose sign bit wasm leaves open:
+    // compared as values (NaN equals NaN), everything else bit for bit. A NaN activation makes its
+    // row's outputs NaN: the kernels' amax keeps a NaN, where the reference's C-style
+    // MAX(a, b) = a > b ? a : b drops one unless it comes last in its block.
+    const r = new Prng(86), K = create(2)!;
+    const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => Object.is(v, b[i]) || (Number.isNaN(v) && Number.isNaN(b[i]!)));
+    try {
+      const k = 128, m = 24;
+      for (const kind of ["q8_0", "q4_0"] as const) {
+        const bytes = weights(r, kind, m, k), w = K.placeGguf(KERNEL[kind], bytes, k, m)!;
+        for (const n of [1, 20]) {
+          const x = activations(r, n, k);
+          for (let at = 0; at < n * k; at += 32) {
+            const pick = Math.floor(r.nextFloat() * 6);
+            // Tiny (id = 1/d overflows), at the 2^-103 edge, all subnormal, one ±∞, one NaN, ordinary.
+            const scale = [1e-38, 2 ** -103, 1e-44, 1, 1, 1][pick]!;
+            for (let t = 0; t < 32; t++) x[at + t] = (r.nextFloat() * 2 - 1) * scale;
+            if (pick === 1) x[at + 7] = 2 ** -103;
+            if (pick === 3 && r.nextFloat() < 0.3) x[at + 3] = r.nextFloat() < 0.5 ? Infinity : -Infinity;
+            if (pick === 4 && r.nextFloat() < 0.3) x[at + 9] = NaN;
+          }
+          const out = new Float32Array(n * m), want = matmulQ8Act(kind, x, bytes, n, k, m);
+          K.matmulPlaced(KERNEL[kind], out, x, w, n, k, m);
+          for (let i = 0; i < n; i++) if (x.subarray(i * k, (i + 1) * k).some((v) => Number.isNaN(v))) want.fill(NaN, i * m, (i + 1) * m);
+          expect(same(out, want), `${kind} n=${n}: first difference ${firstDiff(out, want)}`).toBe(true);
+          expect(out.some((v) => Number.isNaN(v)) && out.some((v) => !Number.isNaN(v) && v !== 0), `${kind} n=${n}: both kinds of rows met`).toBe(n > 1);
+        }
+      }
+    } finally {
+      K.dispose();
+    }
+  });
+
   it("stay within f32 rounding of the f64 product of the same quantized activations", () => {
     const r = new Prng(83), K = create()!;
     for (const kind of ["q8_0", "q4_0"] as const) {

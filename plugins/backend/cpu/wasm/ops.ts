@@ -144,14 +144,21 @@ export function siluMul(out: usize, gate: usize, up: usize, len: i32): void {
   }
 }
 
-/** e^x per lane, see siluMul. */
-function exp4(x: v128): v128 {
+/**
+ * e^x per lane, see siluMul. The clamp uses pmin/pmax (one minps/maxps each on x64, where
+ * f32x4.min/max cost several instructions for their NaN and signed-zero rules): they differ from
+ * min/max only for a NaN t, and a NaN gate makes the product NaN either way. 2^n is built without a
+ * float-to-int conversion: n + 127 + 2^23 (exact, n + 127 in 1..254) holds n + 127 in its low
+ * mantissa bits, and the shift by 23 keeps exactly those 9 bits as the exponent field.
+ */
+// @ts-ignore: decorator
+@inline function exp4(x: v128): v128 {
   let t = f32x4.mul(x, f32x4.splat(1.44269504088896341));
-  t = f32x4.max(f32x4.splat(-126), f32x4.min(f32x4.splat(127), t));
+  t = f32x4.pmax(f32x4.splat(-126), f32x4.pmin(f32x4.splat(127), t));
   const n = f32x4.floor(t);
   const f = f32x4.sub(t, n);
   const p = exp2Frac4(f);
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const e = i32x4.shl(f32x4.add(n, f32x4.splat(8388608 + 127)), 23);
   return f32x4.mul(p, e);
 }
 

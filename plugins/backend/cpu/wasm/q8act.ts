@@ -73,6 +73,29 @@ export function quantizeQ8_0RowRange(dst: usize, src: usize, w: usize, n: i32, k
   quantizeRows(dst, src, n, k, j0, j1);
 }
 
+/**
+ * trunc(y + copysign(0.5 - 2^-25, y)) as i32 lanes for |y| < 2^22 (the finite blocks, where
+ * |y| <= 127 and a bit): the sum truncated with f32x4.trunc, then converted by adding 1.5 · 2^23
+ * (exact for integers this small), whose bits are 0x4b400000 plus the integer. Equal to roundAway
+ * there, in 5 x64 instructions where i32x4.trunc_sat_f32x4_s takes several for its NaN and range rules.
+ */
+// @ts-ignore: decorator
+@inline function roundAwaySmall(y: v128): v128 {
+  const half = v128.or(f32x4.splat(<f32>0.49999997), v128.and(y, i32x4.splat(0x80000000)));
+  return i32x4.sub(f32x4.add(f32x4.trunc(f32x4.add(y, half)), f32x4.splat(12582912)), i32x4.splat(0x4b400000));
+}
+
+/** The absolute values' bits of 8 vectors reduced to the largest: unsigned order is |x| order, NaN above ∞. */
+// @ts-ignore: decorator
+@inline function absMaxBits(v0: v128, v1: v128, v2: v128, v3: v128, v4: v128, v5: v128, v6: v128, v7: v128): u32 {
+  const m01 = i32x4.max_u(f32x4.abs(v0), f32x4.abs(v1)), m23 = i32x4.max_u(f32x4.abs(v2), f32x4.abs(v3));
+  const m45 = i32x4.max_u(f32x4.abs(v4), f32x4.abs(v5)), m67 = i32x4.max_u(f32x4.abs(v6), f32x4.abs(v7));
+  let m = i32x4.max_u(i32x4.max_u(m01, m23), i32x4.max_u(m45, m67));
+  m = i32x4.max_u(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
+  m = i32x4.max_u(m, i32x4.shuffle(m, m, 1, 0, 3, 2));
+  return i32x4.extract_lane(m, 0);
+}
+
 // @ts-ignore: decorator
 @inline function quantizeRows(dst: usize, src: usize, n: i32, k: i32, i0: i32, i1: i32): void {
   const nb = k >> 5, n4 = (n + 3) & ~3;
@@ -83,26 +106,38 @@ export function quantizeQ8_0RowRange(dst: usize, src: usize, w: usize, n: i32, k
       const xb = xr + (<usize>b << 7);
       const v0 = v128.load(xb), v1 = v128.load(xb, 16), v2 = v128.load(xb, 32), v3 = v128.load(xb, 48);
       const v4 = v128.load(xb, 64), v5 = v128.load(xb, 80), v6 = v128.load(xb, 96), v7 = v128.load(xb, 112);
-      const m01 = f32x4.max(f32x4.abs(v0), f32x4.abs(v1)), m23 = f32x4.max(f32x4.abs(v2), f32x4.abs(v3));
-      const m45 = f32x4.max(f32x4.abs(v4), f32x4.abs(v5)), m67 = f32x4.max(f32x4.abs(v6), f32x4.abs(v7));
-      const mx = f32x4.max(f32x4.max(m01, m23), f32x4.max(m45, m67));
-      const amax = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
+      // amax = max |x| (NaN when any x is NaN, as f32 max gives): its bits from the unsigned maximum.
+      const amaxBits = absMaxBits(v0, v1, v2, v3, v4, v5, v6, v7);
+      const amax = reinterpret<f32>(amaxBits);
       const d: f32 = amax / <f32>127;
       const id = f32x4.splat(d != 0 ? <f32>1 / d : <f32>0);
       const qb = qr + <usize>b * GROUP_BLOCK;
-      const c01 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v0, id)), roundAway(f32x4.mul(v1, id)));
-      const c23 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v2, id)), roundAway(f32x4.mul(v3, id)));
-      const c45 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v4, id)), roundAway(f32x4.mul(v5, id)));
-      const c67 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v6, id)), roundAway(f32x4.mul(v7, id)));
+      let c01: v128, c23: v128, c45: v128, c67: v128;
+      if (amaxBits == 0 || (amaxBits >= 0x0c000000 && amaxBits < 0x7f800000)) {
+        // amax 0 (every code 0) or in [2^-103, ∞): id is finite and every |x · id| <= 127 (and a
+        // rounding), so the short rounding is exact. Otherwise (a tiny amax, whose id may overflow
+        // to ∞, or a ±∞ or NaN x) x · id may not be finite: roundAway's rules, as before.
+        c01 = i16x8.narrow_i32x4_s(roundAwaySmall(f32x4.mul(v0, id)), roundAwaySmall(f32x4.mul(v1, id)));
+        c23 = i16x8.narrow_i32x4_s(roundAwaySmall(f32x4.mul(v2, id)), roundAwaySmall(f32x4.mul(v3, id)));
+        c45 = i16x8.narrow_i32x4_s(roundAwaySmall(f32x4.mul(v4, id)), roundAwaySmall(f32x4.mul(v5, id)));
+        c67 = i16x8.narrow_i32x4_s(roundAwaySmall(f32x4.mul(v6, id)), roundAwaySmall(f32x4.mul(v7, id)));
+      } else {
+        c01 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v0, id)), roundAway(f32x4.mul(v1, id)));
+        c23 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v2, id)), roundAway(f32x4.mul(v3, id)));
+        c45 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v4, id)), roundAway(f32x4.mul(v5, id)));
+        c67 = i16x8.narrow_i32x4_s(roundAway(f32x4.mul(v6, id)), roundAway(f32x4.mul(v7, id)));
+      }
       v128.store(qb, c01); v128.store(qb, c23, 16); v128.store(qb, c45, 32); v128.store(qb, c67, 48);
       store<f32>(sr + <usize>b * GROUP_BLOCK, f16(f32ToF16Bits(d)));
       if (ASC_FEATURE_RELAXED_SIMD) {
         const ib = qb - (<usize>(i & 3) << 6) + I8_CODES + (<usize>(i & 3) << 5);
         v128.store(ib, i8x16.narrow_i16x8_s(c01, c23)); v128.store(ib, i8x16.narrow_i16x8_s(c45, c67), 16);
         // Lane l of the pair sums: codes at k ≡ 2l, 2l + 1 (mod 8); even l: k ≡ 0, 1 (mod 4), odd: 2, 3.
+        // Lanes 0 and 1 of pairs + (its lanes 2, 3) are the even and odd sums (|sum| <= 2032), times -8
+        // (|.| <= 16256: exact in int16), stored as the low and high halves of one i32.
         const pairs = i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.add(c01, c23), i16x8.add(c45, c67)));
-        const even = i32x4.extract_lane(pairs, 0) + i32x4.extract_lane(pairs, 2), odd = i32x4.extract_lane(pairs, 1) + i32x4.extract_lane(pairs, 3);
-        store<i32>(qb - (<usize>(i & 3) << 6) + CODE_SUMS + (<usize>(i & 3) << 2), ((-8 * even) & 0xffff) | ((-8 * odd) << 16));
+        const eo = i32x4.neg(i32x4.shl(i32x4.add(pairs, i32x4.shuffle(pairs, pairs, 2, 3, 0, 1)), 3));
+        v128.store32_lane(qb - (<usize>(i & 3) << 6) + CODE_SUMS + (<usize>(i & 3) << 2), i16x8.narrow_i32x4_s(eo, eo), 0);
       }
     }
   }
