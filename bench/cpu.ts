@@ -9,7 +9,10 @@
  * and for q8_0/q4_0 the weight bandwidth decode reaches.
  *
  * Run (Node; node-llama-cpp does not load under Bun):
- *   npx tsx bench/cpu.ts [--models stories260k-f32,smollm2-135m-q8_0,...] [--backends cpu,cpu-native] [--threads 2] [--repeat 3] [--quick]
+ *   npx tsx bench/cpu.ts [--models stories260k-f32,smollm2-135m-q8_0,...] [--backends cpu,cpu-native] [--threads 2] [--repeat 3] [--batched-out N] [--quick]
+ * --batched-out sets the output tokens of each of the 32 concurrent requests (default 64: their
+ * 16-token prompts are then a fifth of the tokens; with 16 output tokens half of our time is the
+ * 512-token prefill step, which measures prefill more than batched decoding).
  * The 135M-shape files are generated (random weights, SmolLM2-135M's shape) into .bench-out/ once.
  */
 import { existsSync, mkdirSync } from "node:fs";
@@ -29,7 +32,7 @@ const { values: flags } = parseArgs({
   options: {
     models: { type: "string" }, backends: { type: "string", default: "cpu,cpu-native" }, threads: { type: "string" },
     quick: { type: "boolean", default: false }, out: { type: "string", default: join(PACKAGE_ROOT, ".bench-out") },
-    repeat: { type: "string", default: "3" },
+    repeat: { type: "string", default: "3" }, "batched-out": { type: "string" },
   },
 });
 const outDir = flags.out!;
@@ -38,6 +41,11 @@ const threads = flags.threads ? Number(flags.threads) : undefined;
 const repeat = Number(flags.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) {
   process.stderr.write(`bench/cpu: --repeat must be a positive integer, got ${flags.repeat}\n`);
+  process.exit(2);
+}
+const batchedOutFlag = flags["batched-out"] === undefined ? undefined : Number(flags["batched-out"]);
+if (batchedOutFlag !== undefined && (!Number.isInteger(batchedOutFlag) || batchedOutFlag < 1)) {
+  process.stderr.write(`bench/cpu: --batched-out must be a positive integer, got ${flags["batched-out"]}\n`);
   process.exit(2);
 }
 /** The median of samples (the lower middle one of an even count). */
@@ -76,9 +84,9 @@ const CASES: Case[] = [
   { id: "stories260k-f32", path: async () => shared("stories260K-f32.gguf"), decode: q(256), batchedOut: q(64), prefill: 500, maxModelLen: 512 },
   { id: "stories260k-q8_0", path: async () => shared("stories260K-q8_0.gguf"), decode: q(256), batchedOut: q(64), prefill: 500, maxModelLen: 512 },
   { id: "stories260k-q4_0", path: () => quantized(shared("stories260K-f32.gguf"), join(outDir, "stories260K-q4_0.gguf"), "q4_0"), decode: q(256), batchedOut: q(64), prefill: 500, maxModelLen: 512 },
-  { id: "smollm2-135m-f32", path: () => random135m("f32"), decode: q(48), batchedOut: q(16), prefill: 512, maxModelLen: 1024 },
-  { id: "smollm2-135m-q8_0", path: () => random135m("q8_0"), decode: q(48), batchedOut: q(16), prefill: 512, maxModelLen: 1024 },
-  { id: "smollm2-135m-q4_0", path: () => random135m("q4_0"), decode: q(48), batchedOut: q(16), prefill: 512, maxModelLen: 1024 },
+  { id: "smollm2-135m-f32", path: () => random135m("f32"), decode: q(48), batchedOut: q(64), prefill: 512, maxModelLen: 1024 },
+  { id: "smollm2-135m-q8_0", path: () => random135m("q8_0"), decode: q(48), batchedOut: q(64), prefill: 512, maxModelLen: 1024 },
+  { id: "smollm2-135m-q4_0", path: () => random135m("q4_0"), decode: q(48), batchedOut: q(64), prefill: 512, maxModelLen: 1024 },
 ];
 
 /** Deterministic token ids in [3, vocab), distinct per seed (so no prompt shares a cached prefix). */
@@ -165,7 +173,8 @@ if (unknown.length) {
 }
 const backends = flags.backends!.split(",");
 const registry = PluginRegistry.withBuiltins(BUILTIN_PLUGINS);
-for (const c of CASES.filter((x) => wanted.includes(x.id))) {
+for (const c0 of CASES.filter((x) => wanted.includes(x.id))) {
+  const c = batchedOutFlag === undefined ? c0 : { ...c0, batchedOut: batchedOutFlag };
   const path = await c.path();
   let vocab = 0;
   const results = new Map<string, { decode: number; prefill: number; batched: number; samples: Record<"decode" | "prefill" | "batched", number[]>; weightBytes: number; device: string }>();
@@ -190,7 +199,7 @@ for (const c of CASES.filter((x) => wanted.includes(x.id))) {
       emit({
         model: c.id, backend, device: r.device, case: kase, tok_per_s: r1(v),
         baseline: "llama.cpp (node-llama-cpp 3.21.1)", baseline_threads: base.t, baseline_tok_per_s: r1(base.v), ratio: r3(v / base.v),
-        runs: repeat, samples: samples.map(r1), baseline_samples: base.samples.map(r1),
+        ...(kase === "concurrent_32" ? { output_tokens: c.batchedOut } : {}), runs: repeat, samples: samples.map(r1), baseline_samples: base.samples.map(r1),
       });
     }
     if (c.id.endsWith("q8_0") || c.id.endsWith("q4_0")) {
