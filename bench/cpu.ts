@@ -171,6 +171,11 @@ if (unknown.length) {
   process.stderr.write(`bench/cpu: unknown model ${unknown.join(", ")}; available: ${CASES.map((c) => c.id).join(", ")}\n`);
   process.exit(2);
 }
+const tooLong = CASES.filter((x) => wanted.includes(x.id) && batchedOutFlag !== undefined && 16 + batchedOutFlag > x.maxModelLen);
+if (tooLong.length) {
+  process.stderr.write(`bench/cpu: --batched-out ${batchedOutFlag} does not fit ${tooLong.map((x) => `${x.id} (context ${x.maxModelLen}, 16 prompt tokens: at most ${x.maxModelLen - 16})`).join(", ")}\n`);
+  process.exit(2);
+}
 const backends = flags.backends!.split(",");
 const registry = PluginRegistry.withBuiltins(BUILTIN_PLUGINS);
 for (const c0 of CASES.filter((x) => wanted.includes(x.id))) {
