@@ -58,39 +58,47 @@ function groupError(w: Float32Array, o: number, n: number, scale: number, zero: 
 const SHRINK = [1, 0.975, 0.95, 0.925, 0.9, 0.875, 0.85, 0.825, 0.8];
 
 /**
- * (scale, zero) of one group: min-max, or (search) the range shrink with the least squared error,
- * then the least-squares scale for the chosen codes (the zero point stays an integer).
+ * Quantizes group `gi` (values w[o .. o + n)) into `m`: min-max, or (search) the range shrink with
+ * the least squared error, then the least-squares scale for the chosen codes (the zero point stays
+ * an integer). Plain loops with no closure or tuple per group: load time is this loop.
  */
-function groupParams(w: Float32Array, o: number, n: number, search: boolean): [number, number] {
+function quantizeGroup(w: Float32Array, o: number, n: number, search: boolean, m: Int4Matrix, gi: number): void {
   let lo = 0, hi = 0;
   for (let p = 0; p < n; p++) {
     const v = w[o + p]!;
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  const pick = (f: number): [number, number] => {
-    const scale = Math.fround(((hi - lo) * f) / 15);
-    return [scale, scale === 0 ? 0 : clamp15(Math.round(-lo * f / scale))];
-  };
-  let [scale, zero] = pick(1);
-  if (!search || scale === 0) return [scale, zero];
-  let best = groupError(w, o, n, scale, zero);
-  for (let i = 1; i < SHRINK.length; i++) {
-    const [s, z] = pick(SHRINK[i]!);
-    const e = groupError(w, o, n, s, z);
-    if (e < best) { best = e; scale = s; zero = z; }
+  let scale = Math.fround((hi - lo) / 15);
+  let zero = scale === 0 ? 0 : clamp15(Math.round(-lo / scale));
+  if (search && scale !== 0) {
+    let best = groupError(w, o, n, scale, zero);
+    for (let i = 1; i < SHRINK.length; i++) {
+      const f = SHRINK[i]!;
+      const s = Math.fround(((hi - lo) * f) / 15);
+      const z = s === 0 ? 0 : clamp15(Math.round((-lo * f) / s));
+      const e = groupError(w, o, n, s, z);
+      if (e < best) { best = e; scale = s; zero = z; }
+    }
+    // Refit the scale to the chosen codes: s* = Σ w (q - z) / Σ (q - z)².
+    const inv = 1 / scale;
+    let num = 0, den = 0;
+    for (let p = 0; p < n; p++) {
+      const c = clamp15(Math.round(w[o + p]! * inv) + zero) - zero;
+      num += w[o + p]! * c;
+      den += c * c;
+    }
+    const refit = den > 0 ? Math.fround(num / den) : scale;
+    if (refit > 0 && groupError(w, o, n, refit, zero) < best) scale = refit;
   }
-  // Refit the scale to the chosen codes: s* = Σ w (q - z) / Σ (q - z)².
-  const inv = 1 / scale;
-  let num = 0, den = 0;
-  for (let p = 0; p < n; p++) {
-    const c = clamp15(Math.round(w[o + p]! * inv) + zero) - zero;
-    num += w[o + p]! * c;
-    den += c * c;
+  m.scales[gi] = scale;
+  m.zeros[gi] = zero;
+  const inv = scale === 0 ? 0 : 1 / scale, packed = m.packed;
+  for (let p = 0; p < n; p += 2) {
+    const a = clamp15(Math.round(w[o + p]! * inv) + zero);
+    const b = clamp15(Math.round(w[o + p + 1]! * inv) + zero);
+    packed[(o + p) >> 1] = a | (b << 4);
   }
-  const refit = den > 0 ? Math.fround(num / den) : scale;
-  if (refit > 0 && groupError(w, o, n, refit, zero) < best) scale = refit;
-  return [scale, zero];
 }
 
 /**
@@ -105,24 +113,14 @@ export function quantizeInt4(w: Float32Array, rows: number, cols: number, groupS
   if (problem) throw new QuantizationError(problem);
   const search = opts.search ?? false;
   const groups = cols / groupSize;
-  const packed = new Uint8Array((rows * cols) / 2);
-  const scales = new Float32Array(rows * groups);
-  const zeros = new Uint8Array(rows * groups);
+  const m: Int4Matrix = {
+    rows, cols, groupSize,
+    packed: new Uint8Array((rows * cols) / 2), scales: new Float32Array(rows * groups), zeros: new Uint8Array(rows * groups),
+  };
   for (let r = 0; r < rows; r++) {
-    for (let g = 0; g < groups; g++) {
-      const o = r * cols + g * groupSize;
-      const [scale, zero] = groupParams(w, o, groupSize, search);
-      const inv = scale === 0 ? 0 : 1 / scale;
-      scales[r * groups + g] = scale;
-      zeros[r * groups + g] = zero;
-      for (let p = 0; p < groupSize; p += 2) {
-        const a = clamp15(Math.round(w[o + p]! * inv) + zero);
-        const b = clamp15(Math.round(w[o + p + 1]! * inv) + zero);
-        packed[(o + p) >> 1] = a | (b << 4);
-      }
-    }
+    for (let g = 0; g < groups; g++) quantizeGroup(w, r * cols + g * groupSize, groupSize, search, m, r * groups + g);
   }
-  return { rows, cols, groupSize, packed, scales, zeros };
+  return m;
 }
 
 /** The codes (0..15) of `m`, unpacked to one byte per weight. */
